@@ -1,0 +1,44 @@
+/**
+ * Bundles each runtime entry into one file under dist/: what CodeBuild, Lambda and users run
+ * carries its dependencies and nothing else.
+ */
+import { chmod } from 'node:fs/promises';
+import { type BuildOptions, build } from 'esbuild';
+
+/** Entry name → source. `bin` entries get a shebang and the executable bit. */
+export const entries = {
+  worker: { source: 'src/entries/worker.ts', bin: true },
+} as const;
+
+/** Options shared by every bundle; the infrastructure's launcher asset uses the same. */
+export const bundleOptions: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // The SDK's ESM builds: the CJS ones use dynamic require of node built-ins, which fails in ESM.
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  // CJS dependencies (commander, picomatch) still call require(): give them one.
+  banner: {
+    js: "import { createRequire as __iwompRequire } from 'node:module'; const require = __iwompRequire(import.meta.url);",
+  },
+};
+
+async function main(): Promise<void> {
+  for (const [name, entry] of Object.entries(entries)) {
+    const outfile = `dist/${name}.js`;
+    const banner = bundleOptions.banner?.js ?? '';
+    await build({
+      ...bundleOptions,
+      entryPoints: [entry.source],
+      outfile,
+      banner: { js: entry.bin ? `#!/usr/bin/env node\n${banner}` : banner },
+    });
+    if (entry.bin) await chmod(outfile, 0o755);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

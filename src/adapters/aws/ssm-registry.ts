@@ -1,0 +1,106 @@
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { RegistryError } from '../../core/errors.js';
+import { DEFAULTS_KEY } from '../../core/names.js';
+import type { PutOptions, Registry, RegistryKey } from '../../ports/registry.js';
+
+export interface SsmRegistryProps {
+  /** Registry root, already checked by `parseConfigPath` (no leading or trailing `/`). */
+  readonly configPath: string;
+  /**
+   * SSM client to use.
+   * @default - a client from the SDK's default chain (region, credentials, AWS_ENDPOINT_URL).
+   */
+  readonly ssm?: SSMClient;
+}
+
+/** The registry in SSM Parameter Store: one JSON parameter per project under `/<configPath>/`. */
+export class SsmRegistry implements Registry {
+  private readonly ssm: SSMClient;
+  private readonly root: string;
+
+  constructor(props: SsmRegistryProps) {
+    this.ssm = props.ssm ?? new SSMClient({});
+    this.root = `/${props.configPath}`;
+  }
+
+  describe(key: RegistryKey): string {
+    return `${this.root}/${key}`;
+  }
+
+  async get(key: RegistryKey): Promise<string | undefined> {
+    try {
+      const out = await this.ssm.send(
+        new GetParameterCommand({ Name: this.describe(key), WithDecryption: true }),
+      );
+      return out.Parameter?.Value;
+    } catch (error) {
+      if (error instanceof ParameterNotFound) return undefined;
+      throw new RegistryError(`cannot read ${this.describe(key)} from SSM: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async put(key: RegistryKey, document: string, options: PutOptions): Promise<void> {
+    try {
+      await this.ssm.send(
+        new PutParameterCommand({
+          Name: this.describe(key),
+          Value: document,
+          Type: options.secure ? 'SecureString' : 'String',
+          Overwrite: true,
+          // Documents with an SSH key can pass the 4 KB standard tier limit.
+          Tier: 'Intelligent-Tiering',
+        }),
+      );
+    } catch (error) {
+      throw new RegistryError(`cannot write ${this.describe(key)} to SSM: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      let token: string | undefined;
+      do {
+        const out = await this.ssm.send(
+          new GetParametersByPathCommand({ Path: this.root, Recursive: false, NextToken: token }),
+        );
+        for (const p of out.Parameters ?? []) {
+          const name = p.Name?.slice(this.root.length + 1);
+          if (name && name !== DEFAULTS_KEY) names.push(name);
+        }
+        token = out.NextToken;
+      } while (token);
+    } catch (error) {
+      throw new RegistryError(`cannot list ${this.root} in SSM: ${errorText(error)}`, { cause: error });
+    }
+    return names.sort();
+  }
+
+  async delete(key: RegistryKey): Promise<boolean> {
+    try {
+      await this.ssm.send(new DeleteParameterCommand({ Name: this.describe(key) }));
+      return true;
+    } catch (error) {
+      if (error instanceof ParameterNotFound) return false;
+      throw new RegistryError(`cannot delete ${this.describe(key)} in SSM: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0]}`;
+  return String(error);
+}

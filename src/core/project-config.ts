@@ -1,0 +1,176 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const MIN_SECRET = 8;
+
+const secret = (what: string) =>
+  z
+    .string()
+    .min(
+      MIN_SECRET,
+      `${what} must be at least ${MIN_SECRET} characters (shorter values cannot be redacted reliably)`,
+    );
+
+/**
+ * One registry document: `/<configPath>/<project>` or `/<configPath>/_default`. Every key is
+ * optional in a single document because `_default` may supply it; the merged result must pass
+ * {@link resolveProjectConfig}. Unknown keys are refused by name: a typo must not silently drop a rule.
+ */
+export const ProjectDocumentSchema = z
+  .strictObject({
+    gitUrl: z
+      .string()
+      .min(1)
+      .describe(
+        'Repository to deploy from: https://host/path or ssh (user@host:path). No credentials in the URL.',
+      ),
+    authToken: secret('authToken').describe('Token sent as an HTTP bearer token. Secret.'),
+    basicUsername: z.string().min(1).describe('HTTP basic auth user name; needs basicPassword.'),
+    basicPassword: secret('basicPassword').describe(
+      'HTTP basic auth password or token; needs basicUsername. Secret.',
+    ),
+    sshPrivateKey: z
+      .string()
+      .min(1)
+      .describe('Private key (OpenSSH format) for ssh URLs; needs sshKnownHosts. Secret.'),
+    sshKnownHosts: z
+      .string()
+      .min(1)
+      .describe('known_hosts lines that pin the git host key; the host key is always checked.'),
+    deployDir: z
+      .string()
+      .min(1)
+      .describe('Directory inside the repository to run the command in. Default: the repository root.'),
+    command: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe(
+        'Program to run (path or name, no shell), or an argv array. The branch is appended as the last argument.',
+      ),
+    branches: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'Glob patterns of the branches allowed to deploy, e.g. ["main", "release/*"]. Default: any branch.',
+      ),
+  })
+  .partial();
+
+export type ProjectDocument = z.infer<typeof ProjectDocumentSchema>;
+
+/** How the worker authenticates to the git host. At most one method per project. */
+export type GitAuth =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'token'; readonly token: string }
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'ssh'; readonly privateKey: string; readonly knownHosts: string };
+
+/** A project's configuration after `_default` layering and validation. */
+export interface ProjectConfig {
+  readonly gitUrl: string;
+  readonly auth: GitAuth;
+  /** Normalized, relative, inside the clone (`.` for the root). */
+  readonly deployDir: string;
+  /** argv of the deploy command; the branch is appended when it runs. */
+  readonly command: readonly string[];
+  /** Branch glob patterns; undefined means every branch may deploy. */
+  readonly branches?: readonly string[];
+}
+
+const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
+
+/**
+ * Parses one registry document (JSON text). `where` names it in errors, e.g. `/iwomp-in-aws/demo`.
+ */
+export function parseProjectDocument(text: string, where: string): ProjectDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${where} is not valid JSON`, { cause });
+  }
+  const result = ProjectDocumentSchema.safeParse(json);
+  if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
+  return result.data;
+}
+
+/**
+ * Layers a project document over the defaults and checks the result. Project keys override
+ * defaults; when the project sets any authentication key, the defaults' authentication is dropped
+ * as a whole, so a project can switch method without inheriting half of another.
+ */
+export function resolveProjectConfig(
+  defaults: ProjectDocument | undefined,
+  project: ProjectDocument,
+): ProjectConfig {
+  const projectSetsAuth = AUTH_KEYS.some((k) => project[k] !== undefined);
+  const base: ProjectDocument = { ...defaults };
+  if (projectSetsAuth) for (const k of AUTH_KEYS) delete base[k];
+  const merged: ProjectDocument = { ...base, ...project };
+
+  if (merged.gitUrl === undefined) throw new ConfigError('gitUrl is required');
+  if (merged.command === undefined) throw new ConfigError('command is required');
+  return {
+    gitUrl: merged.gitUrl,
+    auth: resolveAuth(merged),
+    deployDir: parseDeployDir(merged.deployDir ?? '.'),
+    command: typeof merged.command === 'string' ? [merged.command] : merged.command,
+    ...(merged.branches ? { branches: merged.branches } : {}),
+  };
+}
+
+function resolveAuth(doc: ProjectDocument): GitAuth {
+  const methods = [
+    doc.authToken !== undefined && 'authToken',
+    (doc.basicUsername !== undefined || doc.basicPassword !== undefined) && 'basicUsername/basicPassword',
+    (doc.sshPrivateKey !== undefined || doc.sshKnownHosts !== undefined) && 'sshPrivateKey/sshKnownHosts',
+  ].filter((m): m is string => typeof m === 'string');
+  if (methods.length > 1)
+    throw new ConfigError(`use at most one authentication method, got ${methods.join(' and ')}`);
+
+  if (doc.authToken !== undefined) return { kind: 'token', token: doc.authToken };
+  if (doc.basicUsername !== undefined || doc.basicPassword !== undefined) {
+    if (doc.basicUsername === undefined || doc.basicPassword === undefined) {
+      throw new ConfigError('basicUsername and basicPassword must be set together');
+    }
+    return { kind: 'basic', username: doc.basicUsername, password: doc.basicPassword };
+  }
+  if (doc.sshPrivateKey !== undefined || doc.sshKnownHosts !== undefined) {
+    if (doc.sshPrivateKey === undefined || doc.sshKnownHosts === undefined) {
+      throw new ConfigError('sshPrivateKey needs sshKnownHosts: the host key must be pinned');
+    }
+    return { kind: 'ssh', privateKey: doc.sshPrivateKey, knownHosts: doc.sshKnownHosts };
+  }
+  return { kind: 'none' };
+}
+
+/**
+ * Checks `deployDir` on its own terms: relative, no `..`, no NUL or backslash. Symlinks are
+ * checked by the worker after the clone, when they exist.
+ */
+export function parseDeployDir(value: string): string {
+  const bad = (why: string) => new ConfigError(`deployDir ${JSON.stringify(value)} ${why}`);
+  if (/[\0\\]/.test(value) || /\p{Cc}/u.test(value))
+    throw bad('contains a NUL, backslash or control character');
+  if (posix.isAbsolute(value)) throw bad('must be relative to the repository root');
+  if (value.split('/').includes('..')) throw bad("must not contain '..'");
+  const normalized = posix.normalize(value).replace(/\/+$/, '');
+  return normalized === '' ? '.' : normalized;
+}
+
+/** Formats zod issues as one line: `key: problem; key: problem`. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys')
+        return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+      const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return `${path}${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Whether a document holds a value that must be stored encrypted (SSM SecureString). */
+export function holdsSecret(doc: ProjectDocument): boolean {
+  return doc.authToken !== undefined || doc.basicPassword !== undefined || doc.sshPrivateKey !== undefined;
+}

@@ -1,0 +1,3 @@
+import { main } from '../worker/main.js';
+
+process.exitCode = await main();

@@ -1,0 +1,51 @@
+import { ConfigError, ProjectNotFoundError } from '../core/errors.js';
+import { DEFAULTS_KEY, parseProjectName } from '../core/names.js';
+import {
+  type ProjectConfig,
+  type ProjectDocument,
+  parseProjectDocument,
+  resolveProjectConfig,
+} from '../core/project-config.js';
+
+/** A key of the registry: a project name checked by `parseProjectName`, or `_default`. */
+export type RegistryKey = string;
+
+export interface PutOptions {
+  /** Store encrypted (SSM SecureString; a 0600 file locally). */
+  readonly secure: boolean;
+}
+
+/**
+ * Where project configurations live: SSM Parameter Store in AWS, a folder of JSON files locally.
+ * Adapters store raw documents; parsing and validation stay in the core, so both behave the same.
+ */
+export interface Registry {
+  /** Human-readable location of a key, for messages: `/iwomp-in-aws/demo` or `/path/demo.json`. */
+  describe(key: RegistryKey): string;
+  /** The raw document, or undefined when the key does not exist. */
+  get(key: RegistryKey): Promise<string | undefined>;
+  put(key: RegistryKey, document: string, options: PutOptions): Promise<void>;
+  /** Project names (never `_default`), sorted. */
+  list(): Promise<string[]>;
+  /** Deletes a key; false when it did not exist. */
+  delete(key: RegistryKey): Promise<boolean>;
+}
+
+/** A project's resolved configuration, read from the registry: `_default` first, then the project. */
+export async function loadProjectConfig(registry: Registry, project: string): Promise<ProjectConfig> {
+  const name = parseProjectName(project);
+  const [defaultsText, projectText] = await Promise.all([registry.get(DEFAULTS_KEY), registry.get(name)]);
+  if (projectText === undefined) throw new ProjectNotFoundError(name, registry.describe(name));
+  const defaults: ProjectDocument | undefined =
+    defaultsText === undefined
+      ? undefined
+      : parseProjectDocument(defaultsText, registry.describe(DEFAULTS_KEY));
+  const document = parseProjectDocument(projectText, registry.describe(name));
+  try {
+    return resolveProjectConfig(defaults, document);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new ConfigError(`${registry.describe(name)}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}

@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { CloneError, SupersededError } from '../core/errors.js';
+import type { GitRemote } from '../core/git-url.js';
+import type { GitAuth } from '../core/project-config.js';
+import type { Redactor } from '../core/redact.js';
+import { gitEnvironment, type SshFiles } from './git-env.js';
+
+export interface FetchBranchOptions {
+  readonly remote: GitRemote;
+  readonly auth: GitAuth;
+  /** A branch name already checked by `parseBranchName`. */
+  readonly branch: string;
+  /** When set, the branch head must be this commit, or the job is superseded. */
+  readonly commit?: string;
+  /** An empty directory to clone into. */
+  readonly dir: string;
+  /** A private directory for credential files; removed before this function returns. */
+  readonly secretsDir: string;
+  readonly redactor: Redactor;
+  /** Where git's own messages go, redacted. */
+  readonly stderr: Writable;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Shallow, single-branch clone of one branch, made of plumbing steps so that the branch name
+ * only ever reaches git after `--end-of-options` or inside a `refs/heads/` path, and the commit
+ * is checked before any file is checked out. Returns the commit checked out.
+ */
+export async function fetchBranch(options: FetchBranchOptions): Promise<string> {
+  const { remote, auth, branch, dir } = options;
+  const ssh = auth.kind === 'ssh' ? await writeSshFiles(options.secretsDir, auth) : undefined;
+  try {
+    const env = gitEnvironment(options.env, remote, auth, ssh);
+    const git = (args: string[]) =>
+      runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr });
+    const objectFormat = options.commit?.length === 64 ? 'sha256' : 'sha1';
+
+    await mkdir(dir, { recursive: true });
+    await git(['init', '--quiet', '--template=', `--object-format=${objectFormat}`]);
+    await git(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    await git(['remote', 'add', '--end-of-options', 'origin', remote.url]);
+    const fetched = await git([
+      'fetch',
+      '--quiet',
+      '--depth=1',
+      '--no-tags',
+      '--update-head-ok',
+      '--end-of-options',
+      'origin',
+      `+refs/heads/${branch}:refs/heads/${branch}`,
+      `+refs/heads/${branch}:refs/remotes/origin/${branch}`,
+    ]);
+    if (fetched.code !== 0) {
+      const missing = /couldn't find remote ref/i.test(fetched.stderr);
+      throw new CloneError(
+        missing
+          ? `branch '${branch}' does not exist in ${remote.url}`
+          : `git fetch of ${remote.url} failed (exit ${fetched.code}): ${lastLine(fetched.stderr)}`,
+      );
+    }
+    const head = (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+    if (options.commit !== undefined && head !== options.commit) {
+      throw new SupersededError(branch, options.commit, head);
+    }
+    const checkout = await git(['reset', '--quiet', '--hard', head]);
+    if (checkout.code !== 0)
+      throw new CloneError(`git checkout of ${head} failed: ${lastLine(checkout.stderr)}`);
+    return head;
+  } finally {
+    await rm(options.secretsDir, { recursive: true, force: true });
+  }
+}
+
+async function writeSshFiles(secretsDir: string, auth: Extract<GitAuth, { kind: 'ssh' }>): Promise<SshFiles> {
+  await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+  const files = { keyFile: join(secretsDir, 'id'), knownHostsFile: join(secretsDir, 'known_hosts') };
+  // ssh refuses a key without its final newline, and any key file others can read.
+  await writeFile(files.keyFile, auth.privateKey.endsWith('\n') ? auth.privateKey : `${auth.privateKey}\n`, {
+    mode: 0o600,
+  });
+  await writeFile(files.knownHostsFile, `${auth.knownHosts.trim()}\n`, { mode: 0o600 });
+  return files;
+}
+
+interface GitResult {
+  readonly code: number;
+  readonly stdout: string;
+  /** Redacted. */
+  readonly stderr: string;
+}
+
+/** Runs git with an argv array (no shell). Its stderr is redacted, shown live and kept for messages. */
+function runGit(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; redactor: Redactor; stderr: Writable },
+): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', (error) =>
+      reject(new CloneError(`cannot run git: ${error.message}`, { cause: error })),
+    );
+    child.on('close', (code, signal) => {
+      const redacted = options.redactor.redact(stderr);
+      if (redacted.length > 0) options.stderr.write(redacted);
+      const status = code ?? (signal ? 128 : 1);
+      if (status !== 0 && args[0] !== 'fetch') {
+        reject(new CloneError(`git ${args[0]} failed (exit ${status}): ${lastLine(redacted)}`));
+        return;
+      }
+      resolve({ code: status, stdout, stderr: redacted });
+    });
+  });
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n');
+  return (lines[lines.length - 1] ?? '').replace(/^fatal:\s*/, '') || 'no message';
+}

@@ -1,0 +1,119 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { assertBranchAllowed } from '../core/branch-policy.js';
+import { ConfigError } from '../core/errors.js';
+import { assertTransportAllowed, type GitRemote, parseGitUrl } from '../core/git-url.js';
+import type { GitAuth } from '../core/project-config.js';
+import { Redactor, secretValues } from '../core/redact.js';
+import { loadProjectConfig, type Registry } from '../ports/registry.js';
+import { resolveDeployDir } from './deploy-dir.js';
+import type { WorkerEnv } from './env.js';
+import { fetchBranch } from './git-fetch.js';
+import { runCommand } from './run-command.js';
+
+export interface WorkerDeps {
+  readonly registry: Registry;
+  /** The environment the worker itself was started with: the base for git's and the command's. */
+  readonly inheritedEnv: NodeJS.ProcessEnv;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  /** @default process */
+  readonly signals?: NodeJS.EventEmitter;
+}
+
+/** What a finished deploy did. */
+export interface WorkerResult {
+  readonly commit: string;
+}
+
+/**
+ * One deploy: read the project from the registry, enforce its branch rules, fetch the branch,
+ * check the commit CI tested, and run the deploy command in `deployDir`. Throws the named error
+ * of the step that failed; its message never holds a secret.
+ */
+export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<WorkerResult> {
+  const log = (line: string) => deps.stderr.write(`[iwomp] ${line}\n`);
+  const config = await loadProjectConfig(deps.registry, env.project);
+  assertBranchAllowed(env.project, env.branch, config.branches);
+  const remote = parseGitUrl(config.gitUrl);
+  assertTransportAllowed(remote, { local: env.local });
+  assertAuthFits(remote, config.auth);
+
+  const redactor = new Redactor(secretValues(config.auth));
+  const workDir = await mkdtemp(join(env.workRoot ?? tmpdir(), `iwomp-${env.project}-`));
+  try {
+    const cloneDir = join(workDir, 'src');
+    const started = performance.now();
+    log(`fetching ${env.project} branch ${env.branch} from ${remote.url}`);
+    const commit = await fetchBranch({
+      remote,
+      auth: config.auth,
+      branch: env.branch,
+      ...(env.commit === undefined ? {} : { commit: env.commit }),
+      dir: cloneDir,
+      secretsDir: join(workDir, 'auth'),
+      redactor,
+      stderr: deps.stderr,
+      env: deps.inheritedEnv,
+    });
+    log(`checked out ${commit} in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+
+    const cwd = await resolveDeployDir(cloneDir, config.deployDir);
+    const argv = [...config.command, env.branch];
+    log(`running ${JSON.stringify(argv)} in ${config.deployDir}`);
+    await runCommand({
+      argv,
+      cwd,
+      env: commandEnvironment(deps.inheritedEnv, redactor, {
+        project: env.project,
+        branch: env.branch,
+        commit,
+      }),
+      redactor,
+      stdout: deps.stdout,
+      stderr: deps.stderr,
+      ...(deps.signals ? { signals: deps.signals } : {}),
+    });
+    log(`deployed ${env.project} ${env.branch} at ${commit}`);
+    return { commit };
+  } catch (error) {
+    if (error instanceof Error) error.message = redactor.redact(error.message);
+    throw error;
+  } finally {
+    if (!env.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function assertAuthFits(remote: GitRemote, auth: GitAuth): void {
+  const http = remote.transport === 'https' || remote.transport === 'http';
+  if ((auth.kind === 'token' || auth.kind === 'basic') && !http) {
+    throw new ConfigError(`authToken and basic credentials work with http(s) URLs only, not ${remote.url}`);
+  }
+  if (auth.kind === 'ssh' && remote.transport !== 'ssh') {
+    throw new ConfigError(`sshPrivateKey works with ssh URLs only, not ${remote.url}`);
+  }
+}
+
+/**
+ * The deploy command's environment: the worker's own (AWS credentials of the build role
+ * included: deploying is the point), minus git's settings, minus any variable that holds a
+ * registry secret, plus what the command needs to know about the job.
+ */
+export function commandEnvironment(
+  inherited: NodeJS.ProcessEnv,
+  redactor: Redactor,
+  job: { project: string; branch: string; commit: string },
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(inherited)) {
+    if (key.startsWith('GIT_CONFIG_') || value === undefined) continue;
+    if (redactor.redact(value) !== value) continue;
+    env[key] = value;
+  }
+  env.IWOMP_PROJECT = job.project;
+  env.IWOMP_BRANCH = job.branch;
+  env.IWOMP_COMMIT = job.commit;
+  return env;
+}
