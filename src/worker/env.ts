@@ -14,7 +14,10 @@ export interface WorkerEnv {
   readonly commit?: string;
   /** `IWOMP_REGISTRY`: `ssm` (default) or `file:<dir>`. */
   readonly registry: RegistrySpec;
-  /** `IWOMP_LOCAL=1`, or a file registry: `file://` and plain `http://` git URLs are allowed. */
+  /**
+   * `IWOMP_LOCAL=1`: the user made this run local, so `file://` and plain `http://` git URLs are
+   * allowed. A file registry alone does not imply it: one can test an AWS-bound config locally.
+   */
   readonly local: boolean;
   /** `IWOMP_WORKDIR`: where each job's fresh directory is made. Default: the OS temp dir. */
   readonly workRoot?: string;
@@ -33,7 +36,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     branch: check('GITBRANCH', () => parseBranchName(required(env.GITBRANCH))),
     ...(commit === undefined ? {} : { commit: check('GITCOMMIT', () => parseCommit(commit)) }),
     registry,
-    local: registry.kind === 'file' || flag('IWOMP_LOCAL', env.IWOMP_LOCAL),
+    local: flag('IWOMP_LOCAL', env.IWOMP_LOCAL),
     ...(workRoot === undefined ? {} : { workRoot }),
     keepWorkDir: flag('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
   };

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +52,6 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-worker-e2e-'));
   out = join(root, 'out');
   registry = join(root, 'registry');
-  for (const d of [out, registry]) rmSync(d, { recursive: true, force: true });
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(out);
   mkdirSync(registry);
   repo = createRepo(root, 'demo');
@@ -149,9 +155,17 @@ describe('worker end to end (dist/worker.js, git http-backend, folder registry)'
     expect(run.stderr).toMatch(/^iwomp: branch 'nope' does not exist in /m);
   });
 
+  it('clones a file:// URL only when the run is explicitly local', async () => {
+    register('localpath', { gitUrl: `file://${repo.bare}`, command: ['sh', '-c', 'echo "local $0"'] });
+    const refused = await runWorkerProcess(env({ PROJECTNAME: 'localpath' }));
+    expect(refused.code).toBe(ExitCode.registryOrConfig);
+    const local = await runWorkerProcess(env({ PROJECTNAME: 'localpath', IWOMP_LOCAL: '1' }));
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain('local main');
+  });
+
   it('removes its work directory when done', async () => {
     const work = join(root, 'work');
-    const { mkdirSync, readdirSync } = await import('node:fs');
     mkdirSync(work, { recursive: true });
     const run = await runWorkerProcess(env({ IWOMP_WORKDIR: work }));
     expect(run.code).toBe(0);

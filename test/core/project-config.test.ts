@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import {
+  holdsSecret,
+  parseDeployDir,
+  parseProjectDocument,
+  resolveProjectConfig,
+} from '../../src/core/project-config.js';
+
+const parse = (doc: unknown) => parseProjectDocument(JSON.stringify(doc), '/iwomp-in-aws/demo');
+
+describe('parseProjectDocument', () => {
+  it('reads the seed keys', () => {
+    expect(parse({ gitUrl: 'https://github.com/jkpl/cdk-demo', command: './deploy.sh' })).toEqual({
+      gitUrl: 'https://github.com/jkpl/cdk-demo',
+      command: './deploy.sh',
+    });
+  });
+
+  it('refuses unknown keys by name, saying where', () => {
+    expect(() => parse({ gitUrl: 'https://x/y', command: 'c', branchs: ['main'] })).toThrow(
+      '/iwomp-in-aws/demo: unknown key branchs',
+    );
+  });
+
+  it('refuses a document that is not JSON, or not an object', () => {
+    expect(() => parseProjectDocument('{', '/p')).toThrow('/p is not valid JSON');
+    expect(() => parseProjectDocument('[]', '/p')).toThrow(ConfigError);
+  });
+
+  it('refuses wrong types and empty values with the key path', () => {
+    expect(() => parse({ command: ['ok', ''] })).toThrow(/command/);
+    expect(() => parse({ branches: [] })).toThrow(/branches/);
+    expect(() => parse({ gitUrl: 42 })).toThrow(/gitUrl/);
+  });
+
+  it('refuses secrets too short to redact', () => {
+    expect(() => parse({ authToken: 'abc' })).toThrow(/authToken must be at least 8 characters/);
+  });
+});
+
+describe('resolveProjectConfig', () => {
+  it('layers project keys over _default and fills deployDir', () => {
+    const config = resolveProjectConfig(
+      parse({ command: './deploy.sh', authToken: 'default-token-1' }),
+      parse({ gitUrl: 'https://x/y' }),
+    );
+    expect(config).toEqual({
+      gitUrl: 'https://x/y',
+      auth: { kind: 'token', token: 'default-token-1' },
+      deployDir: '.',
+      command: ['./deploy.sh'],
+    });
+  });
+
+  it('takes argv-array commands as they are', () => {
+    const config = resolveProjectConfig(
+      undefined,
+      parse({ gitUrl: 'https://x/y', command: ['npm', 'run', 'deploy', '--'] }),
+    );
+    expect(config.command).toEqual(['npm', 'run', 'deploy', '--']);
+  });
+
+  it('replaces the defaults auth method as a whole when the project sets one', () => {
+    const config = resolveProjectConfig(
+      parse({ authToken: 'default-token-1' }),
+      parse({ gitUrl: 'https://x/y', command: 'c', basicUsername: 'ci', basicPassword: 'project-pass-1' }),
+    );
+    expect(config.auth).toEqual({ kind: 'basic', username: 'ci', password: 'project-pass-1' });
+  });
+
+  it('refuses two auth methods in one layer', () => {
+    expect(() =>
+      resolveProjectConfig(
+        undefined,
+        parse({
+          gitUrl: 'https://x/y',
+          command: 'c',
+          authToken: 'token-1234',
+          basicUsername: 'u',
+          basicPassword: 'password1',
+        }),
+      ),
+    ).toThrow('use at most one authentication method, got authToken and basicUsername/basicPassword');
+  });
+
+  it('refuses half an auth method', () => {
+    expect(() =>
+      resolveProjectConfig(undefined, parse({ gitUrl: 'u', command: 'c', basicUsername: 'u' })),
+    ).toThrow('basicUsername and basicPassword must be set together');
+    expect(() =>
+      resolveProjectConfig(undefined, parse({ gitUrl: 'u', command: 'c', sshPrivateKey: 'k' })),
+    ).toThrow(/host key must be pinned/);
+  });
+
+  it('requires gitUrl and command after layering', () => {
+    expect(() => resolveProjectConfig(undefined, parse({ command: 'c' }))).toThrow('gitUrl is required');
+    expect(() => resolveProjectConfig(parse({ gitUrl: 'u' }), parse({}))).toThrow('command is required');
+  });
+});
+
+describe('parseDeployDir', () => {
+  it.each([
+    ['.', '.'],
+    ['infra', 'infra'],
+    ['infra/', 'infra'],
+    ['./infra//cdk', 'infra/cdk'],
+  ])('normalizes %j to %j', (input, expected) => {
+    expect(parseDeployDir(input)).toBe(expected);
+  });
+
+  it.each(['..', '../x', 'a/../../b', 'a/..', '/etc', 'a\\..\\b', 'a\0b'])('refuses %j', (value) => {
+    expect(() => parseDeployDir(value)).toThrow(ConfigError);
+  });
+});
+
+describe('holdsSecret', () => {
+  it('is true for token, password and key, false otherwise', () => {
+    expect(holdsSecret({ authToken: 'x' })).toBe(true);
+    expect(holdsSecret({ basicPassword: 'x' })).toBe(true);
+    expect(holdsSecret({ sshPrivateKey: 'x' })).toBe(true);
+    expect(holdsSecret({ basicUsername: 'x', gitUrl: 'u', sshKnownHosts: 'h' })).toBe(false);
+  });
+});
