@@ -6,7 +6,10 @@ import { ProjectDocumentSchema } from './project-config.js';
  * VS Code `json.schemas` mapping). Generated from the zod schema, so the two cannot drift.
  */
 export function projectDocumentJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(ProjectDocumentSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(ProjectDocumentSchema, { target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...schema,
     title: 'iwomp-in-aws project configuration',

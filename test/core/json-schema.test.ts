@@ -9,10 +9,21 @@ describe('schema/project-config.schema.json', () => {
   });
 
   it('refuses unknown keys and lists every documented key', () => {
-    const schema = projectDocumentJsonSchema() as { additionalProperties: unknown; properties: Record<string, unknown> };
+    const schema = projectDocumentJsonSchema() as {
+      additionalProperties: unknown;
+      properties: Record<string, unknown>;
+    };
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties).sort()).toEqual(
-      ['authToken', 'basicPassword', 'basicUsername', 'branches', 'command', 'deployDir', 'gitUrl', 'sshKnownHosts', 'sshPrivateKey'],
-    );
+    expect(Object.keys(schema.properties).sort()).toEqual([
+      'authToken',
+      'basicPassword',
+      'basicUsername',
+      'branches',
+      'command',
+      'deployDir',
+      'gitUrl',
+      'sshKnownHosts',
+      'sshPrivateKey',
+    ]);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Worker against a raw `git clone --depth 1 --single-branch` of the same repository, served by
+ * the same local smart-HTTP server, cloning into /dev/shm (disk noise would swamp the figures).
+ * Runs alternate between the two so that machine noise hits both alike.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGitServer } from '../test/support/git-server.js';
+import { createRepo } from '../test/support/repos.js';
+import { WORKER_BUNDLE } from '../test/support/worker-process.js';
+import { median, ms, timeProcess } from './stats.js';
+
+const SHM = existsSync('/dev/shm') ? '/dev/shm' : undefined;
+
+function bigFiles(count: number, bytesEach: number): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    // Hex text: compresses about 2:1, like source code, unlike pure random bytes.
+    files[`src/d${i % 50}/file-${i}.txt`] = randomBytes(bytesEach / 2).toString('hex');
+  }
+  return files;
+}
+
+async function compare(root: string, repoName: string, files: Record<string, string>, runs: number) {
+  createRepo(root, repoName).commit('main', {
+    ...files,
+    'noop.sh': { content: '#!/bin/sh\n', executable: true },
+  });
+  const server = await startGitServer(root);
+  const registry = join(root, `${repoName}-registry`);
+  const work = join(root, `${repoName}-jobs`);
+  mkdirSync(registry);
+  mkdirSync(work);
+  writeFileSync(
+    join(registry, 'bench.json'),
+    JSON.stringify({ gitUrl: server.url(`${repoName}.git`), command: './noop.sh' }),
+  );
+  const workerEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    IWOMP_REGISTRY: `file:${registry}`,
+    IWOMP_WORKDIR: work,
+    PROJECTNAME: 'bench',
+    GITBRANCH: 'main',
+  };
+  const worker: number[] = [];
+  const clone: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const target = join(work, `clone-${i}`);
+      clone.push(
+        await timeProcess('git', [
+          'clone',
+          '--quiet',
+          '--depth',
+          '1',
+          '--single-branch',
+          '--branch',
+          'main',
+          server.url(`${repoName}.git`),
+          target,
+        ]),
+      );
+      rmSync(target, { recursive: true, force: true });
+      worker.push(await timeProcess(process.execPath, [WORKER_BUNDLE], workerEnv));
+    }
+  } finally {
+    await server.stop();
+  }
+  return { worker: median(worker), clone: median(clone) };
+}
+
+export async function run(): Promise<void> {
+  if (!SHM) throw new Error('/dev/shm is needed for the clone benchmark');
+  const root = mkdtempSync(join(SHM, 'iwomp-bench-'));
+  try {
+    const big = await compare(root, 'big', bigFiles(5000, 10_000), 7);
+    console.log(`large repo (5,000 files, 50 MB), median of 7:`);
+    console.log(`  git clone --depth 1 --single-branch  ${ms(big.clone)}`);
+    console.log(`  worker end to end                     ${ms(big.worker)}`);
+    console.log(
+      `  ratio worker / clone                  ${(big.worker / big.clone).toFixed(3)}  (goal ≤ 1.05)`,
+    );
+
+    const tiny = await compare(root, 'tiny', { 'README.md': 'tiny\n' }, 21);
+    console.log(`tiny repo, median of 21:`);
+    console.log(`  git clone --depth 1 --single-branch  ${ms(tiny.clone)}`);
+    console.log(`  worker end to end                     ${ms(tiny.worker)}`);
+    console.log(`  worker overhead                       ${ms(tiny.worker - tiny.clone)}  (goal ≤ 100 ms)`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
