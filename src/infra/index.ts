@@ -1,0 +1,11 @@
+/** The infrastructure's public API, for your own CDK apps. */
+export { PipelinePropsError } from './errors.js';
+export type { GithubActionsRoleOptions } from './github-actions.js';
+export {
+  FAILURE_RETENTION,
+  IwompPipeline,
+  type IwompPipelineProps,
+  LAUNCHER_MAX_EVENT_AGE,
+  LAUNCHER_RETRY_ATTEMPTS,
+} from './iwomp-pipeline.js';
+export { type EcrWorkerImageOptions, type ManagedWorkerImageOptions, WorkerImage } from './worker-image.js';

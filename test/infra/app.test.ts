@@ -1,0 +1,213 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProjectDocument, resolveProjectConfig } from '../../src/core/project-config.js';
+import { addIwompStacks, DEMO_PROJECT, readAppOptions } from '../../src/infra/stacks.js';
+import { cdkJsonContext } from './helpers.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const STACKS = ['iwomp-policies', 'iwomp', 'iwomp-projects'];
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON.
+type Json = any;
+
+/** Runs the pinned CDK CLI as a user would, with no AWS credentials or configuration reachable. */
+async function cdkSynth(outdir: string, context: string[] = []): Promise<void> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
+  Object.assign(env, {
+    AWS_CONFIG_FILE: join(outdir, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CDK_DISABLE_VERSION_CHECK: '1',
+  });
+  const args = ['synth', '--quiet', '--output', outdir, ...context.flatMap((c) => ['--context', c])];
+  try {
+    await promisify(execFile)(join(root, 'node_modules/.bin/cdk'), args, { cwd: root, env });
+  } catch (error) {
+    throw new Error(`cdk synth failed: ${(error as { stderr?: string }).stderr ?? error}`, { cause: error });
+  }
+}
+
+const template = (dir: string, stack: string): Json =>
+  JSON.parse(readFileSync(join(dir, `${stack}.template.json`), 'utf8'));
+
+const resourcesOf = (t: Json, type: string): Json[] =>
+  Object.values(t.Resources).filter((r: Json) => r.Type === type);
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** The asset directory a `<hash>.zip` S3 key in a template points to. */
+function assetDir(outdir: string, s3Key: Json): string {
+  const text = JSON.stringify(s3Key);
+  const hash = /([0-9a-f]{64})\.zip/.exec(text)?.[1];
+  if (!hash) throw new Error(`no asset hash in ${text}`);
+  return join(outdir, `asset.${hash}`);
+}
+
+function cfnLint(files: string[]): { status: number | null; output: string } {
+  const run = spawnSync('cfn-lint', files, { encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('the app (cdk.json, pinned CDK CLI)', () => {
+  let dir: string;
+  let managed: string;
+  let ecr: string;
+  let lambda: string;
+
+  beforeAll(async () => {
+    for (const bundle of ['dist/launcher.js', 'dist/worker.js']) {
+      if (!existsSync(join(root, bundle))) throw new Error(`${bundle} is missing: run npm run build first`);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'iwomp-infra-'));
+    managed = join(dir, 'managed');
+    ecr = join(dir, 'ecr');
+    lambda = join(dir, 'lambda');
+    await Promise.all([
+      cdkSynth(managed),
+      cdkSynth(ecr, ['iwomp:workerImage=ecr', 'iwomp:githubRepositories=acme/app']),
+    ]);
+    // The third variant in-process: the CLI adds nothing the two runs above have not shown.
+    const app = new App({ outdir: lambda, context: cdkJsonContext });
+    addIwompStacks(app, { workerImage: 'lambda' });
+    app.synth();
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('synthesizes the three stacks offline, with no credentials', () => {
+    const manifest = JSON.parse(readFileSync(join(managed, 'manifest.json'), 'utf8'));
+    const stacks = Object.entries(manifest.artifacts as Record<string, Json>)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id]) => id);
+    expect(stacks.sort()).toEqual([...STACKS].sort());
+  });
+
+  it('tags every stack Application: iwomp-in-aws', () => {
+    const manifest = JSON.parse(readFileSync(join(managed, 'manifest.json'), 'utf8'));
+    for (const stack of STACKS) {
+      expect(manifest.artifacts[stack].properties.tags, stack).toEqual({ Application: 'iwomp-in-aws' });
+    }
+  });
+
+  it('outputs JobTopicArn and FailureQueueUrl, and WorkerEcrUri only with the ECR image', () => {
+    const outputs = template(managed, 'iwomp').Outputs;
+    expect(outputs.JobTopicArn.Value).toEqual({ Ref: expect.stringMatching(/^PipelineTopic/) });
+    expect(outputs.FailureQueueUrl.Value).toEqual({ Ref: expect.stringMatching(/^PipelineFailureQueue/) });
+    expect(outputs.WorkerEcrUri).toBeUndefined();
+    const ecrOutputs = template(ecr, 'iwomp').Outputs;
+    expect(JSON.stringify(ecrOutputs.WorkerEcrUri.Value)).toContain('.dkr.ecr.');
+    expect(ecrOutputs.GithubActionsRoleArn.Value).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^PipelineGithubActionsTriggerRole/), 'Arn'],
+    });
+  });
+
+  it('registers the demo project with a document the launcher accepts', () => {
+    const [parameter] = resourcesOf(template(managed, 'iwomp-projects'), 'AWS::SSM::Parameter');
+    expect(parameter.Properties.Name).toBe('/iwomp-in-aws/demo');
+    const document = parseProjectDocument(parameter.Properties.Value, '/iwomp-in-aws/demo');
+    expect(document).toEqual(DEMO_PROJECT);
+    expect(resolveProjectConfig(undefined, document).branches).toEqual(['master']);
+  });
+
+  it('gives the worker, through iwomp-policies, only sts:AssumeRole on the CDK bootstrap roles', () => {
+    const [policy] = resourcesOf(template(managed, 'iwomp-policies'), 'AWS::IAM::ManagedPolicy');
+    const [statement, ...rest] = policy.Properties.PolicyDocument.Statement;
+    expect(rest).toEqual([]);
+    expect(statement.Action).toBe('sts:AssumeRole');
+    const roles = statement.Resource.map((r: Json) => JSON.stringify(r));
+    expect(roles).toHaveLength(4);
+    for (const [i, name] of [
+      'deploy-role',
+      'file-publishing-role',
+      'image-publishing-role',
+      'lookup-role',
+    ].entries()) {
+      expect(roles[i]).toContain(`:role/cdk-hnb659fds-${name}-`);
+    }
+    const [role] = resourcesOf(template(managed, 'iwomp'), 'AWS::IAM::Role').filter((r: Json) =>
+      JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('codebuild.amazonaws.com'),
+    );
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('Fn::ImportValue');
+  });
+
+  it('passes cfn-lint with no errors or warnings, in every template of every variant', () => {
+    const files = [managed, ecr, lambda].flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.template.json'))
+        .map((f) => join(d, f)),
+    );
+    expect(files).toHaveLength(9);
+    const result = cfnLint(files);
+    expect(result.output).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('has a cfn-lint that does find errors (the check is live)', () => {
+    const broken = template(managed, 'iwomp-projects');
+    const [id] = Object.keys(broken.Resources).filter(
+      (k) => broken.Resources[k].Type === 'AWS::SSM::Parameter',
+    );
+    broken.Resources[id as string].Properties.Type = 'NotAType';
+    const file = join(dir, 'broken.template.json');
+    writeFileSync(file, JSON.stringify(broken));
+    const result = cfnLint([file]);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/^E\d{4} /m);
+  });
+
+  it('deploys as the launcher the very bundle npm run build makes (dist/launcher.js)', () => {
+    const [fn] = resourcesOf(template(managed, 'iwomp'), 'AWS::Lambda::Function');
+    const asset = join(assetDir(managed, fn.Properties.Code.S3Key), 'index.mjs');
+    expect(sha256(asset)).toBe(sha256(join(root, 'dist/launcher.js')));
+  });
+
+  it('gives the worker, as its source, the very bundle npm run build makes (dist/worker.js)', () => {
+    for (const outdir of [managed, lambda]) {
+      const [project] = resourcesOf(template(outdir, 'iwomp'), 'AWS::CodeBuild::Project');
+      const asset = join(assetDir(outdir, project.Properties.Source.Location), 'worker.mjs');
+      expect(sha256(asset)).toBe(sha256(join(root, 'dist/worker.js')));
+    }
+  });
+});
+
+describe('readAppOptions', () => {
+  const read = (context: Record<string, unknown>) => () => readAppOptions((key) => context[key]);
+
+  it('reads the app settings from context, lists as arrays or comma-separated text', () => {
+    expect(
+      read({
+        'iwomp:configPath': 'team/iwomp',
+        'iwomp:workerImage': 'ecr',
+        'iwomp:githubRepositories': 'acme/app, acme/infra',
+        'iwomp:githubBranches': ['main'],
+      })(),
+    ).toEqual({
+      configPath: 'team/iwomp',
+      workerImage: 'ecr',
+      githubRepositories: ['acme/app', 'acme/infra'],
+      githubBranches: ['main'],
+    });
+    expect(read({})()).toEqual({});
+  });
+
+  it('refuses an unknown worker image', () => {
+    expect(read({ 'iwomp:workerImage': 'docker' })).toThrow(
+      /iwomp:workerImage: expected managed, lambda or ecr, got "docker"/,
+    );
+  });
+
+  it('refuses a setting of the wrong type', () => {
+    expect(read({ 'iwomp:configPath': 42 })).toThrow(/iwomp:configPath: expected a string/);
+    expect(read({ 'iwomp:githubBranches': 42 })).toThrow(/iwomp:githubBranches: expected a list/);
+  });
+});

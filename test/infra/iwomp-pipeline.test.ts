@@ -1,0 +1,467 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  IwompPipeline,
+  type IwompPipelineProps,
+  PipelinePropsError,
+  WorkerImage,
+} from '../../src/infra/index.js';
+import { actionsOf, allStatements, roleStatements, type Statement, testApp, testStack } from './helpers.js';
+
+interface Built {
+  stack: Stack;
+  pipeline: IwompPipeline;
+  template: Template;
+  trigger: iam.Role;
+  deployPolicy: iam.ManagedPolicy;
+}
+
+function build(
+  props: IwompPipelineProps = {},
+  extra?: (pipeline: IwompPipeline, stack: Stack) => void,
+): Built {
+  const stack = testStack();
+  const deployPolicy = new iam.ManagedPolicy(stack, 'DeployPolicy', {
+    statements: [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: ['*'] })],
+  });
+  const pipeline = new IwompPipeline(stack, 'Pipeline', { workerManagedPolicies: [deployPolicy], ...props });
+  const trigger = new iam.Role(stack, 'Ci', { assumedBy: new iam.AccountRootPrincipal() });
+  pipeline.grantTrigger(trigger);
+  extra?.(pipeline, stack);
+  return { stack, pipeline, template: Template.fromStack(stack), trigger, deployPolicy };
+}
+
+/** The registry statements, as the launcher and the worker must both hold them. */
+function registryStatements(stack: Stack, configPath: string): Statement[] {
+  const parameterArn = stack.resolve(
+    stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${configPath}/*` }),
+  );
+  return [
+    { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: parameterArn },
+    {
+      Action: 'kms:Decrypt',
+      Effect: 'Allow',
+      Resource: stack.resolve(stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })),
+      Condition: {
+        StringEquals: { 'kms:ViaService': stack.resolve(`ssm.${stack.region}.${stack.urlSuffix}`) },
+        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': parameterArn },
+      },
+    },
+  ];
+}
+
+function logGroupArn({ stack, pipeline }: Built, id: 'LauncherLogs' | 'WorkerLogs'): unknown {
+  return stack.resolve((pipeline.node.findChild(id) as logs.LogGroup).logGroupArn);
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('IwompPipeline with the default (managed) worker image', () => {
+  let b: Built;
+  beforeAll(() => {
+    // GIVEN the defaults, WHEN synthesized
+    b = build();
+  });
+
+  it('gives the launcher exactly StartBuild on the worker, registry reads, its logs and the failure queue', () => {
+    const { stack, pipeline, template } = b;
+    expect(roleStatements(template, stack, pipeline.launcher.role as iam.IRole)).toEqual([
+      {
+        Action: 'codebuild:StartBuild',
+        Effect: 'Allow',
+        Resource: stack.resolve(pipeline.workerProject.projectArn),
+      },
+      ...registryStatements(stack, 'iwomp-in-aws'),
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: logGroupArn(b, 'LauncherLogs'),
+      },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: stack.resolve(pipeline.failureQueue.queueArn) },
+    ]);
+  });
+
+  it('attaches no managed policy to the launcher (no AWSLambdaBasicExecutionRole)', () => {
+    const { stack, pipeline, template } = b;
+    const roleId = stack.resolve((pipeline.launcher.role as iam.IRole).roleName).Ref;
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('gives the worker exactly the registry reads, its logs, its bundle, and the policies the user attached', () => {
+    const { stack, pipeline, template, deployPolicy } = b;
+    const statements = roleStatements(template, stack, pipeline.workerRole);
+    const source = template.toJSON().Resources[logicalId(stack, pipeline.workerProject)].Properties.Source;
+    const [bucket, objectKey] = source.Location['Fn::Join'][1];
+    expect(statements).toEqual([
+      ...registryStatements(stack, 'iwomp-in-aws'),
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: logGroupArn(b, 'WorkerLogs'),
+      },
+      {
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucket, `/${objectKey.slice(1)}`]],
+        },
+      },
+      {
+        Action: ['s3:GetBucketAcl', 's3:GetBucketLocation'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucket]] },
+      },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'codebuild.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: [stack.resolve(deployPolicy.managedPolicyArn)],
+    });
+  });
+
+  it('grantTrigger gives exactly sns:Publish on the topic', () => {
+    const { stack, pipeline, template, trigger } = b;
+    expect(roleStatements(template, stack, trigger)).toEqual([
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.topic.topicArn) },
+    ]);
+  });
+
+  it('allows no wildcard action anywhere', () => {
+    const statements = allStatements(b.template);
+    const allowed = statements.filter((s) => s.Effect === 'Allow');
+    expect(allowed.length).toBeGreaterThan(10);
+    // The only wildcard is in Deny statements (enforceSSL on the queue), which only take rights away.
+    const wildcards = allowed.flatMap(actionsOf).filter((action) => action.includes('*'));
+    expect(wildcards).toEqual([]);
+  });
+
+  it('denies publishing to the topic without TLS', () => {
+    const { stack, pipeline, template } = b;
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [stack.resolve(pipeline.topic.topicArn)],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      }),
+    });
+    const topic = template.toJSON().Resources[logicalId(stack, pipeline.topic)].Properties;
+    expect(topic.DisplayName).toBe('iwomp-in-aws jobs');
+    expect(JSON.stringify(topic.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"/);
+  });
+
+  it('runs the launcher on the newest Node.js runtime aws-cdk-lib offers, with the seed environment', () => {
+    const { stack, pipeline, template } = b;
+    const nodeVersions = lambda.Runtime.ALL.map((r) => /^nodejs(\d+)\.x$/.exec(r.name)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: `nodejs${Math.max(...nodeVersions)}.x`,
+      Handler: 'index.handler',
+      Environment: {
+        Variables: {
+          CONFIGPATH: 'iwomp-in-aws',
+          WORKER_PROJECT_NAME: stack.resolve(pipeline.workerProject.projectName),
+        },
+      },
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PipelineLauncherLogs') } },
+    });
+  });
+
+  it('retries a failed trigger twice within an hour, then sends it to the failure queue', () => {
+    const { stack, pipeline, template } = b;
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: stack.resolve(pipeline.launcher.functionName),
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: stack.resolve(pipeline.failureQueue.queueArn) } },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: stack.resolve(pipeline.topic.topicArn),
+      Endpoint: stack.resolve(pipeline.launcher.functionArn),
+      RedrivePolicy: { deadLetterTargetArn: stack.resolve(pipeline.failureQueue.queueArn) },
+    });
+  });
+
+  it('keeps failed triggers 14 days in an encrypted queue', () => {
+    b.template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('gives both log groups a retention', () => {
+    const groups = Object.values(b.template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([90, 90]);
+  });
+
+  it('runs the bundled worker from its S3 asset on the curated image, with CONFIGPATH', () => {
+    const { stack, pipeline, template } = b;
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: { Type: 'S3', Location: Match.anyValue() },
+      Environment: {
+        Image: 'aws/codebuild/standard:7.0',
+        ComputeType: 'BUILD_GENERAL1_SMALL',
+        Type: 'LINUX_CONTAINER',
+        ImagePullCredentialsType: 'CODEBUILD',
+        PrivilegedMode: false,
+        EnvironmentVariables: [{ Name: 'CONFIGPATH', Type: 'PLAINTEXT', Value: 'iwomp-in-aws' }],
+      },
+      ServiceRole: stack.resolve(pipeline.workerRole.roleArn),
+      TimeoutInMinutes: 60,
+      LogsConfig: {
+        CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: Match.stringLikeRegexp('WorkerLogs') } },
+      },
+    });
+    const project = template.toJSON().Resources[logicalId(stack, pipeline.workerProject)];
+    expect(JSON.parse(project.Properties.Source.BuildSpec)).toEqual({
+      version: '0.2',
+      phases: {
+        install: { 'runtime-versions': { nodejs: '22' } },
+        build: { commands: ['node worker.mjs'] },
+      },
+    });
+    template.resourceCountIs('AWS::ECR::Repository', 0);
+  });
+});
+
+describe('IwompPipeline with the ECR worker image', () => {
+  let b: Built;
+  beforeAll(() => {
+    b = build({ workerImage: WorkerImage.ecrRepository(), configPath: '/team/iwomp/' });
+  });
+
+  it('creates the repository iwomp-in-aws and runs iwomp-worker from its image', () => {
+    const { stack, pipeline, template } = b;
+    template.hasResourceProperties('AWS::ECR::Repository', {
+      RepositoryName: 'iwomp-in-aws',
+      ImageScanningConfiguration: { ScanOnPush: true },
+    });
+    const project = template.toJSON().Resources[logicalId(stack, pipeline.workerProject)];
+    expect(project.Properties.Environment.ImagePullCredentialsType).toBe('SERVICE_ROLE');
+    expect(JSON.stringify(project.Properties.Environment.Image)).toContain(
+      JSON.stringify(stack.resolve(pipeline.repository?.repositoryName)),
+    );
+    expect(project.Properties.Source.Type).toBe('NO_SOURCE');
+    expect(JSON.parse(project.Properties.Source.BuildSpec).phases).toEqual({
+      build: { commands: ['iwomp-worker'] },
+    });
+  });
+
+  it('gives the worker exactly the registry reads under the normalized configPath, its logs and the image pull', () => {
+    const { stack, pipeline, template } = b;
+    const statements = roleStatements(template, stack, pipeline.workerRole);
+    expect(statements).toEqual([
+      ...registryStatements(stack, 'team/iwomp'),
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: logGroupArn(b, 'WorkerLogs'),
+      },
+      { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
+      {
+        Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        Effect: 'Allow',
+        Resource: stack.resolve(pipeline.repository?.repositoryArn),
+      },
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ CONFIGPATH: 'team/iwomp' }) },
+    });
+  });
+});
+
+describe('IwompPipeline with a Lambda build image', () => {
+  it('uses Lambda compute, no timeout and no runtime-versions', () => {
+    const { stack, pipeline, template } = build({
+      workerImage: WorkerImage.managed({
+        buildImage: codebuild.LinuxLambdaBuildImage.AMAZON_LINUX_2023_NODE_22,
+      }),
+      logRetention: logs.RetentionDays.ONE_WEEK,
+    });
+    const project = template.toJSON().Resources[logicalId(stack, pipeline.workerProject)];
+    expect(project.Properties.Environment).toMatchObject({
+      ComputeType: 'BUILD_LAMBDA_1GB',
+      Type: 'LINUX_LAMBDA_CONTAINER',
+    });
+    expect(project.Properties.TimeoutInMinutes).toBeUndefined();
+    expect(JSON.parse(project.Properties.Source.BuildSpec).phases).toEqual({
+      build: { commands: ['node worker.mjs'] },
+    });
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7]);
+  });
+});
+
+describe('IwompPipeline.addGithubActionsRole', () => {
+  it('trusts only the listed repositories and branches through a new OIDC provider, and may only publish', () => {
+    let role: iam.Role | undefined;
+    const { stack, pipeline, template } = build({}, (p) => {
+      role = p.addGithubActionsRole('Gha', {
+        repositories: ['acme/app', 'acme/infra'],
+        branches: ['main', 'prod'],
+      });
+    });
+    template.hasResourceProperties('AWS::IAM::OIDCProvider', {
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+    const roleJson = template.toJSON().Resources[stack.resolve(role?.roleName).Ref];
+    expect(roleJson.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Effect: 'Allow',
+        Principal: { Federated: { Ref: expect.stringMatching(/GhaOidcProvider/) } },
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            'token.actions.githubusercontent.com:sub': [
+              'repo:acme/app:ref:refs/heads/main',
+              'repo:acme/app:ref:refs/heads/prod',
+              'repo:acme/infra:ref:refs/heads/main',
+              'repo:acme/infra:ref:refs/heads/prod',
+            ],
+          },
+        },
+      },
+    ]);
+    expect(roleStatements(template, stack, role as iam.Role)).toEqual([
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.topic.topicArn) },
+    ]);
+  });
+
+  it('uses an existing provider when given its ARN', () => {
+    const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    let role: iam.Role | undefined;
+    const { stack, template } = build({}, (p) => {
+      role = p.addGithubActionsRole('Gha', { repositories: ['acme/app'], oidcProviderArn: arn });
+    });
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    const roleJson = template.toJSON().Resources[stack.resolve(role?.roleName).Ref];
+    expect(roleJson.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Federated: arn });
+    expect(roleJson.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toMatchObject({
+      'token.actions.githubusercontent.com:sub': ['repo:acme/app:ref:refs/heads/main'],
+    });
+  });
+});
+
+describe('IwompPipeline props validation', () => {
+  const construct = (props: IwompPipelineProps) => () => new IwompPipeline(testStack(testApp()), 'P', props);
+  const github = (options: Parameters<IwompPipeline['addGithubActionsRole']>[1]) => () =>
+    new IwompPipeline(testStack(testApp()), 'P').addGithubActionsRole('R', options);
+  const lambdaImage = () =>
+    WorkerImage.managed({ buildImage: codebuild.LinuxLambdaBuildImage.AMAZON_LINUX_2023_NODE_22 });
+
+  it('refuses an invalid configPath', () => {
+    expect(construct({ configPath: 'a/../b' })).toThrow(/^configPath: invalid config path "a\/..\/b"/);
+    expect(construct({ configPath: 'a/../b' })).toThrow(PipelinePropsError);
+  });
+  it('refuses a topic display name over 100 characters', () => {
+    expect(construct({ topicDisplayName: 'x'.repeat(101) })).toThrow(
+      /topicDisplayName: must be 1 to 100 characters, got 101/,
+    );
+  });
+  it('refuses an empty topic display name', () => {
+    expect(construct({ topicDisplayName: '' })).toThrow(
+      /topicDisplayName: must be 1 to 100 characters, got 0/,
+    );
+  });
+  it('refuses Lambda compute on an EC2 image', () => {
+    expect(construct({ computeType: codebuild.ComputeType.LAMBDA_2GB })).toThrow(
+      /computeType: BUILD_LAMBDA_2GB needs a Lambda build image/,
+    );
+  });
+  it('refuses EC2 compute on a Lambda image', () => {
+    expect(construct({ workerImage: lambdaImage(), computeType: codebuild.ComputeType.SMALL })).toThrow(
+      /computeType: a Lambda build image needs a Lambda compute type, got BUILD_GENERAL1_SMALL/,
+    );
+  });
+  it('refuses Lambda compute with the ECR image', () => {
+    expect(
+      construct({ workerImage: WorkerImage.ecrRepository(), computeType: codebuild.ComputeType.LAMBDA_1GB }),
+    ).toThrow(/computeType: BUILD_LAMBDA_1GB needs a Lambda build image/);
+  });
+  it('refuses a build timeout on Lambda compute', () => {
+    expect(construct({ workerImage: lambdaImage(), buildTimeout: Duration.minutes(10) })).toThrow(
+      /buildTimeout: Lambda compute stops every build at 15 minutes/,
+    );
+  });
+  it('refuses a build timeout under 5 minutes', () => {
+    expect(construct({ buildTimeout: Duration.minutes(4) })).toThrow(
+      /buildTimeout: .*5 to 2160, got 4 minutes/,
+    );
+  });
+  it('refuses a build timeout over 36 hours', () => {
+    expect(construct({ buildTimeout: Duration.hours(37) })).toThrow(
+      /buildTimeout: .*5 to 2160, got 1 day 13 hours/,
+    );
+  });
+  it('refuses a build timeout that is not whole minutes', () => {
+    expect(construct({ buildTimeout: Duration.seconds(330) })).toThrow(
+      /buildTimeout: must be a whole number/,
+    );
+  });
+  it('refuses nodeVersion on a Lambda image', () => {
+    expect(() =>
+      WorkerImage.managed({
+        buildImage: codebuild.LinuxLambdaBuildImage.AMAZON_LINUX_2023_NODE_22,
+        nodeVersion: '22',
+      }),
+    ).toThrow(/nodeVersion: Lambda build images have a single Node.js runtime/);
+  });
+  it('refuses a nodeVersion that is not a major version', () => {
+    expect(() => WorkerImage.managed({ nodeVersion: 'latest' })).toThrow(
+      /nodeVersion: expected a Node.js major/,
+    );
+  });
+  it('refuses a Node.js older than the bundle target', () => {
+    expect(() => WorkerImage.managed({ nodeVersion: '18' })).toThrow(
+      /nodeVersion: .*Node.js 20 or later, got 18/,
+    );
+  });
+  it('refuses an invalid image tag', () => {
+    expect(() => WorkerImage.ecrRepository({ tag: 'a b' })).toThrow(/tag: not a valid image tag: "a b"/);
+  });
+  it('refuses a GitHub role without repositories', () => {
+    expect(github({ repositories: [] })).toThrow(/repositories: list at least one repository/);
+  });
+  it('refuses a repository pattern', () => {
+    expect(github({ repositories: ['acme/*'] })).toThrow(
+      /repositories: expected owner\/name without wildcards/,
+    );
+  });
+  it('refuses an empty branch list', () => {
+    expect(github({ repositories: ['acme/app'], branches: [] })).toThrow(
+      /branches: list at least one branch/,
+    );
+  });
+  it('refuses a branch pattern', () => {
+    expect(github({ repositories: ['acme/app'], branches: ['release/*'] })).toThrow(
+      /branches: invalid branch name "release\/\*"/,
+    );
+  });
+  it('refuses an OIDC provider ARN for another host', () => {
+    expect(
+      github({
+        repositories: ['acme/app'],
+        oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/gitlab.com',
+      }),
+    ).toThrow(
+      /oidcProviderArn: expected the ARN of an OIDC provider for token.actions.githubusercontent.com/,
+    );
+  });
+});
