@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Removes the pipeline's stacks, in the reverse order of deploy_infra.sh. The ECR repository and
-# SSM parameters created by hand outlive them. Extra arguments go to `cdk destroy` (e.g. --force).
+# Removes the pipeline's stacks, in the reverse order of deploy_infra.sh. Whatever the stacks
+# retain, and parameters created by hand, stay. Extra arguments go to `cdk destroy` (e.g. --force).
 #
 #   ./bin/destroy_infra.sh [cdk destroy options]
 set -euo pipefail
