@@ -12,4 +12,4 @@ if [[ ! -x node_modules/.bin/cdk ]]; then
   echo 'deploy_infra.sh: the CDK CLI is not installed here: run npm ci first' >&2
   exit 1
 fi
-exec npx --no cdk deploy iwomp-policies iwomp iwomp-projects "$@"
+exec npx --no -- cdk deploy iwomp-policies iwomp iwomp-projects "$@"

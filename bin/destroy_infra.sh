@@ -11,4 +11,4 @@ if [[ ! -x node_modules/.bin/cdk ]]; then
   echo 'destroy_infra.sh: the CDK CLI is not installed here: run npm ci first' >&2
   exit 1
 fi
-exec npx --no cdk destroy iwomp-projects iwomp iwomp-policies "$@"
+exec npx --no -- cdk destroy iwomp-projects iwomp iwomp-policies "$@"
