@@ -1,10 +1,8 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { createRegistry } from '../adapters/create-registry.js';
 import type { TriggerMessage } from '../core/trigger-message.js';
 import type { Registry } from '../ports/registry.js';
-import { SnsTriggerBackend } from './aws-trigger.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import type { BackendKind, CliSettings } from './settings.js';
@@ -72,8 +70,9 @@ export interface Backend {
   readonly settings: CliSettings;
   /** Whether `file://` and plain-`http://` git URLs may be registered (they are refused in AWS). */
   readonly allowsLocalGitUrls: boolean;
-  registry(): Registry;
-  triggers(): TriggerBackend;
+  /** Loaded on first use: `--help` and local runs never load the AWS SDK. */
+  registry(): Promise<Registry>;
+  triggers(): Promise<TriggerBackend>;
 }
 
 export interface BackendDeps {
@@ -86,7 +85,9 @@ export interface BackendDeps {
 /** Picks the backend the settings name. Adapters and SDK clients are built on first use. */
 export function createBackend(settings: CliSettings, deps: BackendDeps): Backend {
   let registry: Registry | undefined;
-  const getRegistry = () => {
+  const getRegistry = async () => {
+    // Loaded here, not at the top: the SDK clients are most of the bundle's start-up time.
+    const { createRegistry } = await import('../adapters/create-registry.js');
     registry ??= createRegistry(
       settings.registry,
       settings.configPath,
@@ -99,19 +100,22 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
     settings,
     allowsLocalGitUrls: settings.backend === 'local' || settings.registry.kind === 'file',
     registry: getRegistry,
-    triggers: () =>
-      settings.backend === 'local'
-        ? deps.localTrigger({
-            registry: getRegistry(),
-            stateDir: settings.stateDir,
-            settings,
-            env: deps.env,
-            io: deps.io,
-          })
-        : new SnsTriggerBackend({
-            ...(deps.clients?.sns ? { sns: deps.clients.sns } : {}),
-            ...(deps.clients?.cloudFormation ? { cloudFormation: deps.clients.cloudFormation } : {}),
-            ...(settings.topicArn === undefined ? {} : { topicArnFromEnv: settings.topicArn }),
-          }),
+    triggers: async () => {
+      if (settings.backend === 'local') {
+        return deps.localTrigger({
+          registry: await getRegistry(),
+          stateDir: settings.stateDir,
+          settings,
+          env: deps.env,
+          io: deps.io,
+        });
+      }
+      const { SnsTriggerBackend } = await import('./aws-trigger.js');
+      return new SnsTriggerBackend({
+        ...(deps.clients?.sns ? { sns: deps.clients.sns } : {}),
+        ...(deps.clients?.cloudFormation ? { cloudFormation: deps.clients.cloudFormation } : {}),
+        ...(settings.topicArn === undefined ? {} : { topicArnFromEnv: settings.topicArn }),
+      });
+    },
   };
 }

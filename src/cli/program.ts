@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { IwompError } from '../core/errors.js';
-import { main as workerMain } from '../worker/main.js';
 import { type AwsClients, type LocalTriggerFactory, unavailableLocalTrigger } from './backend.js';
 import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
@@ -75,7 +74,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promi
     readStdin: deps.readStdin ?? readProcessStdin,
     ...(deps.clients ? { clients: deps.clients } : {}),
     localTrigger: deps.localTrigger ?? unavailableLocalTrigger,
-    runWorker: deps.runWorker ?? workerMain,
+    runWorker: deps.runWorker ?? (async (env) => (await import('../worker/main.js')).main(env)),
     setExitCode: (code) => {
       exitCode = code;
     },

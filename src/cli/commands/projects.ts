@@ -35,7 +35,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .command('list')
     .description('list registered projects: name, git URL (without credentials), allowed branches')
     .action(async (_flags: unknown, command: Command) => {
-      const registry = backendFor(context, command).registry();
+      const registry = await backendFor(context, command).registry();
       const rows = await listProjects(registry);
       if (wantsJson(command)) return writeJson(context.io, rows);
       if (rows.length === 0) {
@@ -59,7 +59,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .description('show one project document, secrets replaced by ***')
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const registry = backendFor(context, command).registry();
+      const registry = await backendFor(context, command).registry();
       const project = parseProjectName(name);
       const text = await registry.get(project);
       if (text === undefined) throw new ProjectNotFoundError(project, registry.describe(project));
@@ -117,7 +117,7 @@ export function registerProjects(program: Command, context: CliContext): void {
       // The name first: nothing else is read for a name that could never be stored.
       const project = parseProjectName(name);
       const document = await readProjectInput(flags, context);
-      const registry = backend.registry();
+      const registry = await backend.registry();
       try {
         await checkProjectDocument(document, registry, { allowLocalGitUrls: backend.allowsLocalGitUrls });
       } catch (error) {
@@ -150,7 +150,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .description('remove a project from the registry')
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const registry = backendFor(context, command).registry();
+      const registry = await backendFor(context, command).registry();
       const project = parseProjectName(name);
       if (!(await registry.delete(project)))
         throw new ProjectNotFoundError(project, registry.describe(project));

@@ -57,7 +57,7 @@ export function registerTrigger(program: Command, context: CliContext): void {
         branch: target.branch,
         ...(target.commit === undefined ? {} : { commit: target.commit }),
       });
-      const report = await backend.triggers().trigger({
+      const report = await (await backend.triggers()).trigger({
         message,
         wait: flags.wait === true,
         stackName: flags.stackName,
