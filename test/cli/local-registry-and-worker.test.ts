@@ -67,6 +67,7 @@ describe('projects with the folder registry', () => {
       cwd,
     });
     expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`${join(registry, 'demo.json')} (mode 0600)\n`);
     expect(show.stdout).toContain('"authToken": "***"');
     expect(show.stdout).not.toContain(TOKEN);
 

@@ -9,6 +9,7 @@ import {
 } from '../../core/project-config.js';
 import { Redactor, secretValues } from '../../core/redact.js';
 import type { Registry } from '../../ports/registry.js';
+import type { Backend } from '../backend.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatTable, writeJson } from '../io.js';
@@ -59,7 +60,8 @@ export function registerProjects(program: Command, context: CliContext): void {
     .description('show one project document, secrets replaced by ***')
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const registry = await backendFor(context, command).registry();
+      const backend = backendFor(context, command);
+      const registry = await backend.registry();
       const project = parseProjectName(name);
       const text = await registry.get(project);
       if (text === undefined) throw new ProjectNotFoundError(project, registry.describe(project));
@@ -74,7 +76,7 @@ export function registerProjects(program: Command, context: CliContext): void {
       };
       const output = wantsJson(command)
         ? `${JSON.stringify(result, null, 2)}\n`
-        : `${result.location}${result.secure ? ' (SecureString)' : ''}\n${JSON.stringify(result.document, null, 2)}\n` +
+        : `${result.location}${result.secure ? secureLabel(backend) : ''}\n${JSON.stringify(result.document, null, 2)}\n` +
           (check.problem === undefined ? '' : `problem: ${check.problem}\n`);
       // Belt and braces: a secret repeated under another key (pasted into `command`, say) is blanked too.
       context.io.stdout.write(new Redactor(check.secrets).redact(output));
@@ -157,6 +159,11 @@ export function registerProjects(program: Command, context: CliContext): void {
       if (wantsJson(command)) writeJson(context.io, { name: project, removed: true });
       else context.io.stdout.write(`removed ${project} (${registry.describe(project)})\n`);
     });
+}
+
+/** How a secret-holding document is protected in this registry. */
+function secureLabel(backend: Backend): string {
+  return backend.settings.registry.kind === 'ssm' ? ' (SecureString)' : ' (mode 0600)';
 }
 
 type PutFlags = ProjectFlags & {
