@@ -4,6 +4,7 @@
  */
 const suites: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ['worker', () => import('./worker.js')],
+  ['cli', () => import('./cli.js')],
 ];
 
 const only = process.argv[2];

@@ -9,6 +9,7 @@ import { type BuildOptions, build } from 'esbuild';
 export const entries = {
   worker: { source: 'src/entries/worker.ts', bin: true },
   launcher: { source: 'src/entries/launcher.ts', bin: false },
+  cli: { source: 'src/entries/cli.ts', bin: true },
 } as const;
 
 /** Options shared by every bundle; the infrastructure's launcher asset uses the same. */

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Removes the pipeline's stacks, in the reverse order of deploy_infra.sh. Whatever the stacks
+# retain, and parameters created by hand, stay. Extra arguments go to `cdk destroy` (e.g. --force).
+#
+#   ./bin/destroy_infra.sh [cdk destroy options]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if [[ ! -x node_modules/.bin/cdk ]]; then
+  echo 'destroy_infra.sh: the CDK CLI is not installed here: run npm ci first' >&2
+  exit 1
+fi
+exec npx --no -- cdk destroy iwomp-projects iwomp iwomp-policies "$@"

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { validateTriggerMessage } from '../../core/trigger-message.js';
+import { resolveTarget } from '../build-source.js';
+import { backendFor, type CliContext, wantsJson } from '../context.js';
+import { UsageError } from '../errors.js';
+import { writeJson } from '../io.js';
+import { DEFAULT_STACK_NAME } from '../settings.js';
+
+interface TriggerFlags {
+  readonly commit?: string | false;
+  readonly topicArn?: string;
+  readonly stackName: string;
+  readonly wait?: boolean;
+}
+
+export function registerTrigger(program: Command, context: CliContext): void {
+  program
+    .command('trigger')
+    .summary('ask the pipeline to deploy a branch of a project')
+    .description(
+      'Ask the pipeline to deploy a branch of a registered project. In AWS, publishes {"project","branch","commit"} to the pipeline topic and prints the SNS message id; the launcher decides later. With --local, runs the launcher logic here.',
+    )
+    .argument('<project>', 'registered project name')
+    .argument(
+      '[branch]',
+      'branch to deploy (default: GIT_BRANCH, else the branch CI or the git checkout builds)',
+    )
+    .option(
+      '--commit <sha>',
+      'commit to deploy (default: the one CI or the checkout builds, if it builds <branch>)',
+    )
+    .option('--no-commit', 'send no commit: the worker deploys whatever the branch head is')
+    .option(
+      '--topic-arn <arn>',
+      'SNS topic (default: IWOMPINAWS_TOPIC_ARN, else the stack output JobTopicArn)',
+    )
+    .option('--stack-name <name>', 'stack whose JobTopicArn output names the topic', DEFAULT_STACK_NAME)
+    .option('--wait', 'follow the job to its end and exit with its status (local mode)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  iwomp trigger demo main\n  iwomp trigger demo --topic-arn arn:aws:sns:eu-west-1:123456789012:iwomp-jobs --json',
+    )
+    .action(async (project: string, branchArg: string | undefined, flags: TriggerFlags, command: Command) => {
+      const backend = backendFor(context, command);
+      if (backend.kind === 'local' && flags.topicArn !== undefined) {
+        throw new UsageError('--topic-arn has no meaning with --local');
+      }
+      const target = await resolveTarget({
+        ...(branchArg === undefined ? {} : { branch: branchArg }),
+        ...(flags.commit === undefined ? {} : { commit: flags.commit }),
+        env: context.env,
+        cwd: context.cwd,
+      });
+      // The same checks the launcher makes: a message it would refuse is never sent.
+      const message = validateTriggerMessage({
+        project,
+        branch: target.branch,
+        ...(target.commit === undefined ? {} : { commit: target.commit }),
+      });
+      const report = await (await backend.triggers()).trigger({
+        message,
+        wait: flags.wait === true,
+        stackName: flags.stackName,
+        ...(flags.topicArn === undefined ? {} : { topicArn: flags.topicArn }),
+      });
+      if (wantsJson(command)) {
+        writeJson(context.io, {
+          ...report.json,
+          ...(target.commitFrom === undefined ? {} : { commitFrom: target.commitFrom }),
+        });
+      } else {
+        for (const line of report.lines) context.io.stdout.write(`${line}\n`);
+        if (target.commitFrom !== undefined && target.commitFrom !== '--commit') {
+          context.io.stderr.write(`commit ${target.commit} from ${target.commitFrom}\n`);
+        }
+      }
+      if (report.exitCode !== undefined) context.setExitCode(report.exitCode);
+    });
+}

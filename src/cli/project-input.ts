@@ -1,0 +1,153 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError, EnvironmentError } from '../core/errors.js';
+import { assertTransportAllowed, parseGitUrl } from '../core/git-url.js';
+import { DEFAULTS_KEY } from '../core/names.js';
+import {
+  type ProjectConfig,
+  type ProjectDocument,
+  parseProjectDocument,
+  resolveProjectConfig,
+} from '../core/project-config.js';
+import { REDACTED } from '../core/redact.js';
+import type { Registry } from '../ports/registry.js';
+import { UsageError } from './errors.js';
+
+/**
+ * `projects put` options. Secrets have no flag of their own: a process's argv is readable by every
+ * user of the machine (`/proc/<pid>/cmdline`, `ps`), and lands in shell history and CI logs. They
+ * come from the `--file` document, stdin, a file, or a named environment variable.
+ */
+export interface ProjectFlags {
+  /** `--file <path>`, `-` for stdin: a whole project document; the other flags override its keys. */
+  readonly file?: string;
+  readonly gitUrl?: string;
+  /** `--command`, repeatable: one is a program, several are an argv. */
+  readonly command?: readonly string[];
+  readonly deployDir?: string;
+  /** `--branch`, repeatable: the allowed branch patterns. */
+  readonly branch?: readonly string[];
+  readonly basicUsername?: string;
+  /** `--auth-token-env <VAR>`: the name of the variable holding the token, never the token. */
+  readonly authTokenEnv?: string;
+  /** `--basic-password-env <VAR>`. */
+  readonly basicPasswordEnv?: string;
+  /** `--ssh-private-key-file <path>`. */
+  readonly sshPrivateKeyFile?: string;
+  /** `--ssh-known-hosts-file <path>`. */
+  readonly sshKnownHostsFile?: string;
+}
+
+export interface InputContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Reads all of stdin (for `--file -`). */
+  readonly readStdin: () => Promise<string>;
+}
+
+/** Builds the document `projects put` stores, from `--file` and flags, and checks it against the schema. */
+export async function readProjectInput(flags: ProjectFlags, context: InputContext): Promise<ProjectDocument> {
+  let base: ProjectDocument = {};
+  let where = 'the project';
+  if (flags.file !== undefined) {
+    where = flags.file === '-' ? 'stdin' : flags.file;
+    const text = flags.file === '-' ? await context.readStdin() : await readText(flags.file, context.cwd);
+    base = parseProjectDocument(text, where);
+  }
+  const overrides: Record<string, unknown> = {};
+  if (flags.gitUrl !== undefined) overrides.gitUrl = flags.gitUrl;
+  if (flags.command !== undefined && flags.command.length > 0) {
+    overrides.command = flags.command.length === 1 ? flags.command[0] : [...flags.command];
+  }
+  if (flags.deployDir !== undefined) overrides.deployDir = flags.deployDir;
+  if (flags.branch !== undefined && flags.branch.length > 0) overrides.branches = [...flags.branch];
+  if (flags.basicUsername !== undefined) overrides.basicUsername = flags.basicUsername;
+  if (flags.authTokenEnv !== undefined) overrides.authToken = fromEnv(flags.authTokenEnv, context.env);
+  if (flags.basicPasswordEnv !== undefined)
+    overrides.basicPassword = fromEnv(flags.basicPasswordEnv, context.env);
+  if (flags.sshPrivateKeyFile !== undefined)
+    overrides.sshPrivateKey = await readText(flags.sshPrivateKeyFile, context.cwd);
+  if (flags.sshKnownHostsFile !== undefined)
+    overrides.sshKnownHosts = await readText(flags.sshKnownHostsFile, context.cwd);
+  if (flags.file === undefined && Object.keys(overrides).length === 0) {
+    throw new UsageError(
+      'nothing to store: give --file <project.json> (or - for stdin), or --git-url and --command',
+    );
+  }
+  // The merged document goes through the same parser as a stored one: flags get no looser rules.
+  return parseProjectDocument(JSON.stringify({ ...base, ...overrides }), where);
+}
+
+async function readText(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: error,
+    });
+  }
+}
+
+function fromEnv(name: string, env: Readonly<Record<string, string | undefined>>): string {
+  const value = env[name];
+  if (value === undefined || value === '')
+    throw new EnvironmentError(name, 'is not set (it should hold the secret)');
+  return value;
+}
+
+/**
+ * Checks a document as the worker will use it, before anything is written: it must resolve over
+ * the registry's current `_default`, and its git URL must be one the pipeline fetches (no
+ * credentials in it; local paths and plain http only for a local registry).
+ */
+export async function checkProjectDocument(
+  document: ProjectDocument,
+  registry: Registry,
+  options: { allowLocalGitUrls: boolean },
+): Promise<ProjectConfig> {
+  const defaultsText = await registry.get(DEFAULTS_KEY);
+  const defaults =
+    defaultsText === undefined
+      ? undefined
+      : parseProjectDocument(defaultsText, registry.describe(DEFAULTS_KEY));
+  const config = resolveProjectConfig(defaults, document);
+  const remote = parseGitUrl(config.gitUrl);
+  assertTransportAllowed(remote, { local: options.allowLocalGitUrls });
+  return config;
+}
+
+const SECRET_KEYS = ['authToken', 'basicPassword', 'sshPrivateKey'] as const;
+
+/** A document fit to print: every secret value replaced by `***`. */
+export function redactDocument(document: ProjectDocument): ProjectDocument {
+  const copy: ProjectDocument = { ...document };
+  for (const key of SECRET_KEYS) if (copy[key] !== undefined) copy[key] = REDACTED;
+  return copy;
+}
+
+/**
+ * A git URL fit to print: a password dropped, and for http(s) the user name too (it is often a
+ * token). `put` refuses such URLs; this guards documents written by other means.
+ */
+export function displayGitUrl(url: string | undefined): string {
+  if (url === undefined) return '';
+  // scp-like `user:secret@host:path`: a colon before the `@` can only be a password.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return url.replace(/^[^@/]*:[^@/]*@/, '');
+  try {
+    const parsed = new URL(url);
+    const http = /^https?:$/i.test(parsed.protocol);
+    if (parsed.password === '' && (!http || parsed.username === '')) return url;
+    parsed.password = '';
+    if (http) parsed.username = '';
+    return parsed.toString();
+  } catch {
+    // Unparseable: it could hide anything, so show none of it.
+    return '(invalid URL)';
+  }
+}
+
+export function configErrorFor(where: string, error: unknown): unknown {
+  return error instanceof ConfigError
+    ? new ConfigError(`${where}: ${error.message}`, { cause: error })
+    : error;
+}
