@@ -8,6 +8,7 @@ import { type BuildOptions, build } from 'esbuild';
 /** Entry name → source. `bin` entries get a shebang and the executable bit. */
 export const entries = {
   worker: { source: 'src/entries/worker.ts', bin: true },
+  'local-runner': { source: 'src/entries/local-runner.ts', bin: false },
 } as const;
 
 /** Options shared by every bundle; the infrastructure's launcher asset uses the same. */
