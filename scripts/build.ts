@@ -28,7 +28,7 @@ export const bundleOptions: BuildOptions = {
   },
 };
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   for (const [name, entry] of Object.entries(entries)) {
     const outfile = `dist/${name}.js`;
     const banner = bundleOptions.banner?.js ?? '';
