@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import { quote } from '../core/names.js';
 
@@ -18,30 +17,53 @@ export function isFinished(state: JobState): boolean {
 /** What the job is doing while `running`, read from the worker's own progress lines. */
 export type JobPhase = 'clone' | 'command';
 
-export const JobRecordSchema = z.object({
-  version: z.literal(1),
-  id: z.string(),
-  project: z.string(),
-  branch: z.string(),
-  commit: z.string().optional(),
-  state: z.enum(JOB_STATES),
-  phase: z.enum(['clone', 'command']).optional(),
+/** A local job's record: `<state>/jobs/<id>.json`. */
+export interface JobRecord {
+  readonly version: 1;
+  readonly id: string;
+  readonly project: string;
+  readonly branch: string;
+  readonly commit?: string;
+  readonly state: JobState;
+  readonly phase?: JobPhase;
   /** The worker's exit code (see exit-codes.ts), once finished. */
-  exitCode: z.number().int().optional(),
+  readonly exitCode?: number;
   /** One line saying why a job did not succeed: the worker's `iwomp: …` line, or the runner's. */
-  error: z.string().optional(),
+  readonly error?: string;
   /** The job's place in its project's queue. */
-  ticket: z.string(),
+  readonly ticket: string;
   /** ISO timestamps. */
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  /** The process that runs the job (and its worker), for `jobs show` and stale detection. */
-  runnerPid: z.number().int().optional(),
-  workerPid: z.number().int().optional(),
-});
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** The process that runs the job, and its worker: for `jobs show` and stale detection. */
+  readonly runnerPid?: number;
+  readonly workerPid?: number;
+}
 
-export type JobRecord = z.infer<typeof JobRecordSchema>;
+const STRINGS = ['id', 'project', 'branch', 'ticket', 'createdAt'] as const;
+const OPTIONAL_STRINGS = ['commit', 'error', 'startedAt', 'finishedAt'] as const;
+const OPTIONAL_INTEGERS = ['exitCode', 'runnerPid', 'workerPid'] as const;
+
+/**
+ * Checks a parsed record; returns the problem, or undefined when it is valid. Written by hand,
+ * not with zod: the job runner starts on every trigger, and zod would triple its load time.
+ */
+export function recordProblem(json: unknown): string | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'not a JSON object';
+  const r = json as Record<string, unknown>;
+  if (r.version !== 1) return `version: expected 1, got ${JSON.stringify(r.version)}`;
+  for (const key of STRINGS) if (typeof r[key] !== 'string') return `${key}: expected a string`;
+  for (const key of OPTIONAL_STRINGS)
+    if (r[key] !== undefined && typeof r[key] !== 'string') return `${key}: expected a string`;
+  for (const key of OPTIONAL_INTEGERS)
+    if (r[key] !== undefined && !Number.isInteger(r[key])) return `${key}: expected an integer`;
+  if (!(JOB_STATES as readonly unknown[]).includes(r.state))
+    return `state: expected one of ${JOB_STATES.join(', ')}`;
+  if (r.phase !== undefined && r.phase !== 'clone' && r.phase !== 'command')
+    return 'phase: expected clone or command';
+  return undefined;
+}
 
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 

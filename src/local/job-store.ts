@@ -1,9 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatIssues } from '../core/project-config.js';
 import { createFileExclusive, isTempName, writeFileAtomic } from './atomic-file.js';
 import { JobNotFoundError, LocalStateError } from './errors.js';
-import { type JobRecord, JobRecordSchema, parseJobId } from './job-record.js';
+import { type JobRecord, parseJobId, recordProblem } from './job-record.js';
 
 /** A job record that could not be read, reported by `list` instead of hiding every other job. */
 export interface BrokenRecord {
@@ -101,9 +100,9 @@ function parseRecord(text: string, path: string): JobRecord {
   } catch (cause) {
     throw new LocalStateError(`${path} is not valid JSON`, { cause });
   }
-  const result = JobRecordSchema.safeParse(json);
-  if (!result.success) throw new LocalStateError(`${path}: ${formatIssues(result.error)}`);
-  return result.data;
+  const problem = recordProblem(json);
+  if (problem !== undefined) throw new LocalStateError(`${path}: ${problem}`);
+  return json as JobRecord;
 }
 
 function stateError(what: string, error: unknown): LocalStateError {
