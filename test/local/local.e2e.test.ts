@@ -383,16 +383,45 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     let killed = false;
     const record = await local.follow(id, {
       onProgress: ({ record: r }) => {
-        if (killed || r.phase !== 'command' || r.runnerPid === undefined) return;
+        const gatePid = join(out, 'gate.pid');
+        if (killed || r.phase !== 'command' || r.runnerPid === undefined || !existsSync(gatePid)) return;
+        // Never signal pid 0 (our own group) from a file caught half-written: wait for the next tick.
+        const commandPid = Number(readFileSync(gatePid, 'utf8'));
+        if (!Number.isInteger(commandPid) || commandPid <= 1) return;
         killed = true;
         // The runner and its worker share a process group; the command has its own.
         process.kill(-r.runnerPid, 'SIGKILL');
-        process.kill(Number(readFileSync(join(out, 'gate.pid'), 'utf8')), 'SIGKILL');
+        process.kill(commandPid, 'SIGKILL');
       },
     });
     expect(killed).toBe(true);
     expect(record).toMatchObject({ state: 'failed', exitCode: ExitCode.internal });
     expect(record.error).toMatch(/^the local runner \(pid \d+\) stopped before the job finished$/);
+  });
+
+  it('stops a job on SIGTERM to its runner, recording the command as killed', async () => {
+    const { local, register } = await setup();
+    await register('gated', { command: './gate.sh' });
+    const id = accepted(await local.trigger({ project: 'gated', branch: 'main' }));
+    let stopped = false;
+    const { record, log } = await (async () => {
+      let text = '';
+      const r = await local.follow(id, {
+        onOutput: (t) => {
+          text += t;
+        },
+        onProgress: ({ record: current }) => {
+          // Once the command is waiting: the runner passes SIGTERM to the worker, which stops the command.
+          if (stopped || !text.includes('waiting for the gate') || current.runnerPid === undefined) return;
+          stopped = true;
+          process.kill(current.runnerPid, 'SIGTERM');
+        },
+      });
+      return { record: r, log: text };
+    })();
+    expect(stopped).toBe(true);
+    expect(record).toMatchObject({ state: 'failed', exitCode: 143, error: 'command was killed by SIGTERM' });
+    expect(log).not.toContain('gate open');
   });
 
   it('starts one job for one idempotency token', async () => {
