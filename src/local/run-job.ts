@@ -33,11 +33,19 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
   let record = await store.read(options.jobId);
   const log = await open(store.logPath(record.id), 'a', 0o644);
   const say = (line: string) => log.write(`[iwomp] ${line}\n`);
-  // Record writes are chained: phase updates and the final state land in the order they happen.
-  let writes = Promise.resolve();
+  // Record writes are chained, so phase updates and the final state land in the order they
+  // happen; a failed write does not block the ones after it. `record` is the latest intended
+  // state, `written` the latest one on disk.
+  let written = record;
+  let writes: Promise<void> = Promise.resolve();
   const save = (next: JobRecord) => {
     record = next;
-    writes = writes.then(() => store.write(next));
+    writes = writes
+      .catch(() => undefined)
+      .then(() => store.write(next))
+      .then(() => {
+        written = next;
+      });
     return writes;
   };
 
@@ -65,7 +73,8 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
             runnerPid: process.pid,
             workerPid: pid,
           }),
-        onPhase: (phase) => void save({ ...record, phase }),
+        // The phase is for display: a failed write of it must not stop the job.
+        onPhase: (phase) => void save({ ...record, phase }).catch(() => undefined),
       });
     } finally {
       await rm(workDir, { recursive: true, force: true });
@@ -88,7 +97,7 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
     const message = `the local runner failed: ${(error as Error).message}`;
     await say(message).catch(() => undefined);
     await writes.catch(() => undefined);
-    if (!isFinished(record.state)) {
+    if (!isFinished(written.state)) {
       const { phase: _phase, ...rest } = record;
       await save({
         ...rest,

@@ -424,6 +424,35 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     expect(log).not.toContain('gate open');
   });
 
+  it('fails the trigger, with no job left queued, when the runner cannot start', async () => {
+    const { stateDir } = await setup();
+    const broken = new LocalBackend({ stateDir, runnerCommand: [join(root, 'no-such-runner')] });
+    await expect(broken.trigger({ project: 'app', branch: 'main' })).rejects.toThrow(
+      /^cannot start the job runner .*no-such-runner: spawn .* ENOENT$/,
+    );
+    const { jobs } = await broken.list();
+    expect(jobs.map((j) => j.state)).toEqual(['failed']);
+    expect(readdirSync(join(stateDir, 'queue', 'app'))).toEqual([]);
+  });
+
+  it("puts a crashing runner's own error in the job log, and the follower records the job failed", async () => {
+    const { stateDir } = await setup();
+    const crashing = new LocalBackend({
+      stateDir,
+      runnerCommand: [
+        process.execPath,
+        '-e',
+        'process.stderr.write("runner exploded\\n"); process.exit(3)',
+        '--',
+      ],
+    });
+    const id = accepted(await crashing.trigger({ project: 'app', branch: 'main' }));
+    const { record, log } = await followAll(crashing, id);
+    expect(record.state).toBe('failed');
+    expect(record.error).toMatch(/stopped before the job finished/);
+    expect(log).toContain('runner exploded');
+  });
+
   it('starts one job for one idempotency token', async () => {
     const { local } = await setup();
     const a = accepted(

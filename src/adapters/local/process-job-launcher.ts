@@ -91,12 +91,20 @@ export class ProcessJobLauncher implements JobLauncher {
       ticket,
       createdAt: now.toISOString(),
     };
+    let created = false;
     try {
       await this.store.create(record);
+      created = true;
       const pid = await this.spawnRunner(id);
       await this.queue.setOwner(request.project, ticket, id, pid, true);
     } catch (error) {
       await this.queue.release(request.project, ticket);
+      if (created) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.store
+          .write({ ...record, state: 'failed', error: reason, finishedAt: new Date().toISOString() })
+          .catch(() => undefined);
+      }
       throw error;
     }
     if (tokenFile !== undefined) await writeFileAtomic(tokenFile, id);
