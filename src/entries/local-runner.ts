@@ -3,7 +3,7 @@ import { runJob } from '../local/run-job.js';
 
 /**
  * The job runner of local mode, started detached by the process job launcher, one per job:
- * `local-runner --state-dir=<dir> --job=<id> --config-path=<path> -- <worker argv…>`.
+ * `local-runner --state-dir=<dir> --job=<id> --config-path=<path> --registry=<spec> -- <worker argv…>`.
  * Its exit code is its own (0 when it recorded the job's end); the job's is in the record.
  */
 const { values, positionals } = parseArgs({
@@ -11,6 +11,7 @@ const { values, positionals } = parseArgs({
     'state-dir': { type: 'string' },
     job: { type: 'string' },
     'config-path': { type: 'string' },
+    registry: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -18,7 +19,7 @@ const stateDir = values['state-dir'];
 const jobId = values.job;
 if (stateDir === undefined || jobId === undefined || positionals.length === 0) {
   process.stderr.write(
-    'usage: local-runner --state-dir=<dir> --job=<id> [--config-path=<path>] -- <worker argv>\n',
+    'usage: local-runner --state-dir=<dir> --job=<id> [--config-path=<path>] [--registry=ssm|file:<dir>] -- <worker argv>\n',
   );
   process.exitCode = 2;
 } else {
@@ -26,6 +27,7 @@ if (stateDir === undefined || jobId === undefined || positionals.length === 0) {
     stateDir,
     jobId,
     configPath: values['config-path'] ?? 'iwomp-in-aws',
+    ...(values.registry === undefined ? {} : { registry: values.registry }),
     workerCommand: positionals,
     env: process.env,
   });

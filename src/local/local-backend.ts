@@ -1,6 +1,7 @@
-import { FileRegistry } from '../adapters/local/file-registry.js';
+import { createRegistry } from '../adapters/create-registry.js';
 import { ProcessJobLauncher, type ProcessJobLauncherProps } from '../adapters/local/process-job-launcher.js';
 import { handleTrigger, type TriggerOutcome } from '../launcher/handle-trigger.js';
+import type { Registry } from '../ports/registry.js';
 import { type FollowHooks, followJob } from './follow-job.js';
 import type { JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
@@ -15,8 +16,8 @@ export interface RawTrigger {
 }
 
 /**
- * The whole pipeline on one machine: the folder registry under `<state>/registry`, the process
- * job launcher, and the job store, all in one state directory. Triggers go through the same
+ * The whole pipeline on one machine: the folder registry under `<state>/registry` (or the one
+ * `registry` names), the process job launcher, and the job store, all in one state directory. Triggers go through the same
  * `handleTrigger` as the Lambda.
  *
  * @example
@@ -26,7 +27,8 @@ export interface RawTrigger {
  */
 export class LocalBackend {
   readonly paths: LocalPaths;
-  readonly registry: FileRegistry;
+  /** Where triggers are checked; the worker reads the same one. */
+  readonly registry: Registry;
   readonly launcher: ProcessJobLauncher;
   readonly store: JobStore;
   readonly queue: ProjectQueue;
@@ -36,7 +38,7 @@ export class LocalBackend {
     this.paths = this.launcher.paths;
     this.store = this.launcher.store;
     this.queue = this.launcher.queue;
-    this.registry = new FileRegistry(this.paths.registry);
+    this.registry = createRegistry(this.launcher.registrySpec, props.configPath ?? 'iwomp-in-aws');
   }
 
   /**

@@ -15,6 +15,11 @@ export interface RunJobOptions {
   readonly workerCommand: readonly string[];
   /** `CONFIGPATH` for the worker. */
   readonly configPath: string;
+  /**
+   * `IWOMP_REGISTRY` for the worker: `ssm` or `file:<dir>`.
+   * @default - `file:<stateDir>/registry`
+   */
+  readonly registry?: string;
   /** The environment the job starts from; contract variables are replaced, never inherited. */
   readonly env: NodeJS.ProcessEnv;
   /** @default process */
@@ -149,7 +154,8 @@ export function workerEnvironment(
     branch: string;
     commit?: string;
     configPath: string;
-    registryDir: string;
+    /** `IWOMP_REGISTRY`: `ssm` or `file:<dir>`. */
+    registry: string;
     workDir: string;
   },
 ): NodeJS.ProcessEnv {
@@ -162,7 +168,7 @@ export function workerEnvironment(
   env.PROJECTNAME = job.project;
   env.GITBRANCH = job.branch;
   if (job.commit !== undefined) env.GITCOMMIT = job.commit;
-  env.IWOMP_REGISTRY = `file:${job.registryDir}`;
+  env.IWOMP_REGISTRY = job.registry;
   env.IWOMP_LOCAL = '1';
   env.IWOMP_WORKDIR = job.workDir;
   return env;
@@ -190,7 +196,7 @@ function runWorker(
     branch: record.branch,
     ...(record.commit === undefined ? {} : { commit: record.commit }),
     configPath: options.configPath,
-    registryDir: paths.registry,
+    registry: options.registry ?? `file:${paths.registry}`,
     workDir,
   });
   const signals = options.signals ?? process;

@@ -167,6 +167,26 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     expect(readdirSync(join(stateDir, 'work'))).toEqual([]);
   });
 
+  it('checks the trigger and runs the worker against one registry, wherever it is', async () => {
+    const { out, stateDir } = await setup();
+    const elsewhere = join(root, `registry-elsewhere-${counter}`);
+    const local = new LocalBackend({
+      stateDir,
+      registry: { kind: 'file', dir: elsewhere },
+      env: { ...process.env, OUT: out },
+    });
+    // Not registered there yet: the registry under the state directory does not count.
+    expect(await local.trigger({ project: 'app', branch: 'main' })).toMatchObject({ outcome: 'rejected' });
+    await local.registry.put(
+      'app',
+      JSON.stringify({ gitUrl: server.url('app.git'), authToken: TOKEN, command: './deploy.sh' }),
+      { secure: true },
+    );
+    const id = accepted(await local.trigger({ project: 'app', branch: 'main' }));
+    expect((await local.follow(id)).state).toBe('succeeded');
+    expect(readFileSync(join(out, 'env-main.txt'), 'utf8')).toContain(`IWOMP_REGISTRY=file:${elsewhere}\n`);
+  });
+
   it('passes the commit CI tested, and records a superseded job when the branch has moved on', async () => {
     const { local } = await setup();
     const ok = accepted(await local.trigger({ project: 'app', branch: 'main', commit: mainCommit }));

@@ -10,6 +10,7 @@ import { JobStore } from '../../local/job-store.js';
 import { ProjectQueue } from '../../local/project-queue.js';
 import { type LocalPaths, localPaths } from '../../local/state-dir.js';
 import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
+import type { RegistrySpec } from '../create-registry.js';
 
 export interface ProcessJobLauncherProps {
   /** The local state directory (jobs, queue, registry). */
@@ -36,6 +37,12 @@ export interface ProcessJobLauncherProps {
    * @default 'iwomp-in-aws'
    */
   readonly configPath?: string;
+  /**
+   * The registry the worker reads (`IWOMP_REGISTRY`). The trigger must be checked against the
+   * same one: `LocalBackend` builds both from this.
+   * @default - the folder `<stateDir>/registry`
+   */
+  readonly registry?: RegistrySpec;
 }
 
 /** How long an idempotency token maps to its job, as CodeBuild's StartBuild does. */
@@ -55,6 +62,7 @@ export class ProcessJobLauncher implements JobLauncher {
   private readonly workerCommand: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
   private readonly configPath: string;
+  readonly registrySpec: RegistrySpec;
 
   constructor(props: ProcessJobLauncherProps) {
     this.paths = localPaths(props.stateDir);
@@ -64,6 +72,7 @@ export class ProcessJobLauncher implements JobLauncher {
     this.workerCommand = props.workerCommand ?? [process.execPath, bundledProgram('worker')];
     this.env = props.env ?? process.env;
     this.configPath = props.configPath ?? 'iwomp-in-aws';
+    this.registrySpec = props.registry ?? { kind: 'file', dir: this.paths.registry };
   }
 
   async start(request: JobRequest): Promise<StartedJob> {
@@ -124,6 +133,7 @@ export class ProcessJobLauncher implements JobLauncher {
           `--state-dir=${this.paths.root}`,
           `--job=${id}`,
           `--config-path=${this.configPath}`,
+          `--registry=${formatRegistrySpec(this.registrySpec)}`,
           '--',
           ...this.workerCommand,
         ],
@@ -172,4 +182,9 @@ export function bundledProgram(name: string): string {
       `cannot find ${name}.js (looked in ${candidates.join(', ')}): run npm run build`,
     );
   return found;
+}
+
+/** The `IWOMP_REGISTRY` value that `parseRegistrySpec` reads back as this spec. */
+export function formatRegistrySpec(spec: RegistrySpec): string {
+  return spec.kind === 'file' ? `file:${resolve(spec.dir)}` : 'ssm';
 }
