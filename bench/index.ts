@@ -5,6 +5,7 @@
 const suites: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ['worker', () => import('./worker.js')],
   ['cli', () => import('./cli.js')],
+  ['local', () => import('./local.js')],
 ];
 
 const only = process.argv[2];

@@ -10,6 +10,7 @@ export const entries = {
   worker: { source: 'src/entries/worker.ts', bin: true },
   launcher: { source: 'src/entries/launcher.ts', bin: false },
   cli: { source: 'src/entries/cli.ts', bin: true },
+  'local-runner': { source: 'src/entries/local-runner.ts', bin: false },
 } as const;
 
 /** Options shared by every bundle; the infrastructure's launcher asset uses the same. */
@@ -29,7 +30,7 @@ export const bundleOptions: BuildOptions = {
   },
 };
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   for (const [name, entry] of Object.entries(entries)) {
     const outfile = `dist/${name}.js`;
     const banner = bundleOptions.banner?.js ?? '';

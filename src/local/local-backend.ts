@@ -1,0 +1,72 @@
+import { createRegistry } from '../adapters/create-registry.js';
+import { ProcessJobLauncher, type ProcessJobLauncherProps } from '../adapters/local/process-job-launcher.js';
+import { handleTrigger, type TriggerOutcome } from '../launcher/handle-trigger.js';
+import type { Registry } from '../ports/registry.js';
+import { type FollowHooks, followJob } from './follow-job.js';
+import type { JobRecord } from './job-record.js';
+import type { JobStore } from './job-store.js';
+import type { ProjectQueue } from './project-queue.js';
+import type { LocalPaths } from './state-dir.js';
+
+/** What a trigger says, before validation: `handleTrigger` checks it exactly as the Lambda does. */
+export interface RawTrigger {
+  readonly project: unknown;
+  readonly branch: unknown;
+  readonly commit?: unknown;
+}
+
+/**
+ * The whole pipeline on one machine: the folder registry under `<state>/registry` (or the one
+ * `registry` names), the process job launcher, and the job store, all in one state directory. Triggers go through the same
+ * `handleTrigger` as the Lambda.
+ *
+ * @example
+ * const local = new LocalBackend({ stateDir: '.iwomp' });
+ * const outcome = await local.trigger({ project: 'demo', branch: 'main' });
+ * if (outcome.outcome === 'accepted') await local.follow(outcome.jobId, { onOutput: (t) => process.stdout.write(t) });
+ */
+export class LocalBackend {
+  readonly paths: LocalPaths;
+  /** Where triggers are checked; the worker reads the same one. */
+  readonly registry: Registry;
+  readonly launcher: ProcessJobLauncher;
+  readonly store: JobStore;
+  readonly queue: ProjectQueue;
+
+  constructor(props: ProcessJobLauncherProps) {
+    this.launcher = new ProcessJobLauncher(props);
+    this.paths = this.launcher.paths;
+    this.store = this.launcher.store;
+    this.queue = this.launcher.queue;
+    this.registry = createRegistry(this.launcher.registrySpec, props.configPath ?? 'iwomp-in-aws');
+  }
+
+  /**
+   * Accepted: a job is queued and its id returned. Rejected: nothing is created, and the reason
+   * says why. Throws when the state directory or registry cannot be read or written.
+   */
+  trigger(
+    message: RawTrigger | string,
+    options: { idempotencyToken?: string } = {},
+  ): Promise<TriggerOutcome> {
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    return handleTrigger(text, { registry: this.registry, launcher: this.launcher }, options);
+  }
+
+  /** Follows a job to its end (see followJob). */
+  follow(id: string, hooks: FollowHooks = {}): Promise<JobRecord> {
+    return followJob({ store: this.store, queue: this.queue }, id, hooks);
+  }
+
+  show(id: string): Promise<JobRecord> {
+    return this.store.read(id);
+  }
+
+  list(): ReturnType<JobStore['list']> {
+    return this.store.list();
+  }
+
+  logPath(id: string): string {
+    return this.store.logPath(id);
+  }
+}

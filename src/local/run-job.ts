@@ -1,0 +1,258 @@
+import { spawn } from 'node:child_process';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode } from '../core/exit-codes.js';
+import { isFinished, type JobPhase, type JobRecord } from './job-record.js';
+import { JobStore } from './job-store.js';
+import { ProjectQueue, type QueueEntry } from './project-queue.js';
+import { type LocalPaths, localPaths } from './state-dir.js';
+
+export interface RunJobOptions {
+  readonly stateDir: string;
+  readonly jobId: string;
+  /** argv of the worker program. */
+  readonly workerCommand: readonly string[];
+  /** `CONFIGPATH` for the worker. */
+  readonly configPath: string;
+  /**
+   * `IWOMP_REGISTRY` for the worker: `ssm` or `file:<dir>`.
+   * @default - `file:<stateDir>/registry`
+   */
+  readonly registry?: string;
+  /** The environment the job starts from; contract variables are replaced, never inherited. */
+  readonly env: NodeJS.ProcessEnv;
+  /** @default process */
+  readonly signals?: NodeJS.EventEmitter;
+}
+
+/**
+ * What the job runner does for one job: wait for the project's turn, run the worker with
+ * CodeBuild's environment contract in a fresh work directory, stream its output to the job's
+ * log, follow its phase, and record how it ended. Returns the final record.
+ */
+export async function runJob(options: RunJobOptions): Promise<JobRecord> {
+  const paths = localPaths(options.stateDir);
+  const store = new JobStore(paths.jobs, paths.root);
+  const queue = new ProjectQueue(paths.queue);
+  let record = await store.read(options.jobId);
+  const log = await open(store.logPath(record.id), 'a', 0o644);
+  const say = (line: string) => log.write(`[iwomp] ${line}\n`);
+  // Record writes are chained, so phase updates and the final state land in the order they
+  // happen; a failed write does not block the ones after it. `record` is the latest intended
+  // state, `written` the latest one on disk.
+  let written = record;
+  let writes: Promise<void> = Promise.resolve();
+  const save = (next: JobRecord) => {
+    record = next;
+    writes = writes
+      .catch(() => undefined)
+      .then(() => store.write(next))
+      .then(() => {
+        written = next;
+      });
+    return writes;
+  };
+
+  try {
+    await say(`job ${record.id}: project ${record.project}, branch ${record.branch}`);
+    await queue.waitTurn(record.project, record.ticket, {
+      onWaiting: (ahead) => void say(`waiting for job ${ahead.jobId} of the same project to finish`),
+      onStale: async (stale) => {
+        await say(`job ${stale.jobId} lost its runner (pid ${stale.pid}); going on without it`);
+        await markLost(store, stale);
+      },
+    });
+    const startedAt = Date.now();
+    const workDir = join(paths.work, record.id);
+    await mkdir(workDir, { recursive: true });
+    let result: { exitCode: number; error?: string };
+    try {
+      result = await runWorker(options, paths, record, workDir, log, {
+        onStart: (pid) =>
+          save({
+            ...record,
+            state: 'running',
+            phase: 'clone',
+            startedAt: new Date(startedAt).toISOString(),
+            runnerPid: process.pid,
+            workerPid: pid,
+          }),
+        // The phase is for display: a failed write of it must not stop the job.
+        onPhase: (phase) => void save({ ...record, phase }).catch(() => undefined),
+      });
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+    const state =
+      result.exitCode === 0 ? 'succeeded' : result.exitCode === ExitCode.superseded ? 'superseded' : 'failed';
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(2);
+    await say(`job ${record.id} ${state} (exit ${result.exitCode}) in ${seconds}s`);
+    const { phase: _phase, ...rest } = record;
+    await save({
+      ...rest,
+      state,
+      exitCode: result.exitCode,
+      ...(result.error === undefined ? {} : { error: result.error }),
+      ...(record.startedAt === undefined ? { startedAt: new Date(startedAt).toISOString() } : {}),
+      finishedAt: new Date().toISOString(),
+    });
+  } catch (error) {
+    // The runner itself failed (state directory unwritable, queue entry gone): still end the job.
+    const message = `the local runner failed: ${(error as Error).message}`;
+    await say(message).catch(() => undefined);
+    await writes.catch(() => undefined);
+    if (!isFinished(written.state)) {
+      const { phase: _phase, ...rest } = record;
+      await save({
+        ...rest,
+        state: 'failed',
+        exitCode: ExitCode.internal,
+        error: message,
+        finishedAt: new Date().toISOString(),
+      });
+    }
+  } finally {
+    await writes.catch(() => undefined);
+    // Released only after the final record is written: whoever sees the place free sees the job ended.
+    await queue.release(record.project, record.ticket);
+    await log.close();
+  }
+  return record;
+}
+
+/** Marks a job whose runner died as failed, unless it managed to finish. */
+export async function markLost(
+  store: JobStore,
+  entry: Pick<QueueEntry, 'jobId' | 'pid'>,
+): Promise<JobRecord | undefined> {
+  let record: JobRecord;
+  try {
+    record = await store.read(entry.jobId);
+  } catch {
+    // The trigger died before it wrote the record: there is no job to mark.
+    return undefined;
+  }
+  if (isFinished(record.state)) return record;
+  const { phase: _phase, ...rest } = record;
+  const lost: JobRecord = {
+    ...rest,
+    state: 'failed',
+    exitCode: ExitCode.internal,
+    error: `the local runner (pid ${entry.pid}) stopped before the job finished`,
+    finishedAt: new Date().toISOString(),
+  };
+  await store.write(lost);
+  return lost;
+}
+
+/** The worker's environment: the base one without any contract variable, then the contract. */
+export function workerEnvironment(
+  base: NodeJS.ProcessEnv,
+  job: {
+    project: string;
+    branch: string;
+    commit?: string;
+    configPath: string;
+    /** `IWOMP_REGISTRY`: `ssm` or `file:<dir>`. */
+    registry: string;
+    workDir: string;
+  },
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (CONTRACT.has(key) || key.startsWith('IWOMP_') || value === undefined) continue;
+    env[key] = value;
+  }
+  env.CONFIGPATH = job.configPath;
+  env.PROJECTNAME = job.project;
+  env.GITBRANCH = job.branch;
+  if (job.commit !== undefined) env.GITCOMMIT = job.commit;
+  env.IWOMP_REGISTRY = job.registry;
+  env.IWOMP_LOCAL = '1';
+  env.IWOMP_WORKDIR = job.workDir;
+  return env;
+}
+
+const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']);
+
+// The worker's own progress lines (run-worker.ts): `[iwomp] fetching …`, `[iwomp] running …`.
+const PHASE_LINES: Array<[RegExp, JobPhase]> = [
+  [/^\[iwomp\] fetching /m, 'clone'],
+  [/^\[iwomp\] running /m, 'command'],
+];
+
+function runWorker(
+  options: RunJobOptions,
+  paths: LocalPaths,
+  record: JobRecord,
+  workDir: string,
+  log: FileHandle,
+  hooks: { onStart: (pid: number) => Promise<void>; onPhase: (phase: JobPhase) => void },
+): Promise<{ exitCode: number; error?: string }> {
+  const [program, ...args] = options.workerCommand;
+  const env = workerEnvironment(options.env, {
+    project: record.project,
+    branch: record.branch,
+    ...(record.commit === undefined ? {} : { commit: record.commit }),
+    configPath: options.configPath,
+    registry: options.registry ?? `file:${paths.registry}`,
+    workDir,
+  });
+  const signals = options.signals ?? process;
+  return new Promise((resolve) => {
+    if (program === undefined) {
+      resolve({ exitCode: ExitCode.internal, error: 'the worker command is empty' });
+      return;
+    }
+    const child = spawn(program, args, { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    signals.on('SIGTERM', forward);
+    signals.on('SIGINT', forward);
+    // onStart records the clone phase: the worker's first step.
+    let phase: JobPhase = 'clone';
+    let lastError: string | undefined;
+    let pending = '';
+    // Output is appended in arrival order; the log file is the single place a follower reads.
+    let writing = Promise.resolve();
+    const append = (chunk: Buffer) => {
+      writing = writing.then(() => log.write(chunk).then(() => undefined));
+    };
+    child.stdout.on('data', append);
+    child.stderr.on('data', (chunk: Buffer) => {
+      append(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const error = /^iwomp: (.*)$/.exec(line);
+        if (error) lastError = error[1];
+        for (const [pattern, next] of PHASE_LINES) {
+          if (pattern.test(line) && phase !== next) {
+            phase = next;
+            hooks.onPhase(next);
+          }
+        }
+      }
+    });
+    let started = Promise.resolve();
+    child.once('spawn', () => {
+      started = hooks.onStart(child.pid as number);
+    });
+    let settled = false;
+    const finish = (result: { exitCode: number; error?: string }) => {
+      if (settled) return;
+      settled = true;
+      signals.off('SIGTERM', forward);
+      signals.off('SIGINT', forward);
+      void Promise.all([writing, started]).then(() => resolve(result));
+    };
+    child.once('error', (error) =>
+      finish({ exitCode: ExitCode.internal, error: `cannot start the worker ${program}: ${error.message}` }),
+    );
+    child.once('close', (code, signal) => {
+      const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+      finish({ exitCode, ...(exitCode !== 0 && lastError !== undefined ? { error: lastError } : {}) });
+    });
+  });
+}
