@@ -171,8 +171,14 @@ describe('iwomp worker', () => {
     );
     expect(put.code).toBe(0);
 
-    const ok = await runCliProcess(['worker'], {
+    // A file:// URL runs only when the run is explicitly local.
+    const refused = await runCliProcess(['worker'], {
       env: { ...env, PROJECTNAME: 'app', GITBRANCH: 'main' },
+      cwd: work,
+    });
+    expect(refused.code).toBe(ExitCode.registryOrConfig);
+    const ok = await runCliProcess(['worker'], {
+      env: { ...env, PROJECTNAME: 'app', GITBRANCH: 'main', IWOMP_LOCAL: '1' },
       cwd: work,
     });
     expect(ok.code).toBe(0);
