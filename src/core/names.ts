@@ -106,11 +106,8 @@ export function parseConfigPath(value: string): string {
 export function quote(value: unknown): string {
   if (typeof value !== 'string') return value === undefined ? 'undefined' : typeof value;
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown).replace(
-    /[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu,
-    (c) => {
-      const code = c.codePointAt(0) ?? 0;
-      return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    },
-  );
+  return JSON.stringify(shown).replace(/[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

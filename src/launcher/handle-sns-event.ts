@@ -109,7 +109,10 @@ function recordsOf(event: unknown): unknown[] | undefined {
 
 async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<RecordOutcome> {
   const sns = typeof record === 'object' && record !== null ? (record as { Sns?: unknown }).Sns : undefined;
-  const source = typeof record === 'object' && record !== null ? (record as { EventSource?: unknown }).EventSource : undefined;
+  const source =
+    typeof record === 'object' && record !== null
+      ? (record as { EventSource?: unknown }).EventSource
+      : undefined;
   if (source !== 'aws:sns' || typeof sns !== 'object' || sns === null) {
     return { outcome: 'rejected', reason: 'record is not an SNS notification (EventSource is not aws:sns)' };
   }
@@ -166,7 +169,8 @@ function tryParse(text: string): TriggerMessage | undefined {
 }
 
 function oneLine(error: unknown): string {
-  const text = error instanceof IwompError ? error.message : `${(error as Error)?.name}: ${(error as Error)?.message}`;
+  const text =
+    error instanceof IwompError ? error.message : `${(error as Error)?.name}: ${(error as Error)?.message}`;
   return String(text).split('\n')[0] ?? '';
 }
 

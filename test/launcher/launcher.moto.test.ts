@@ -153,7 +153,10 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'demo', branch: 'feature/x' });
 
-    await handleSnsEvent(snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000003', message }), deps(logger));
+    await handleSnsEvent(
+      snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000003', message }),
+      deps(logger),
+    );
 
     expect(await startBuildRequests(moto)).toEqual([]);
     expect(logger.lines[0]?.attributes.reason).toBe(
@@ -256,7 +259,9 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
       { name: 'GITBRANCH', value: 'release/1.0', type: 'PLAINTEXT' },
     ]);
     // One log line per record, each naming its message.
-    expect(logger.lines.map((l) => l.attributes.messageId)).toEqual(event.Records.map((r) => r.Sns.MessageId));
+    expect(logger.lines.map((l) => l.attributes.messageId)).toEqual(
+      event.Records.map((r) => r.Sns.MessageId),
+    );
   });
 
   it('fails (throws, so Lambda retries) when the worker project does not exist', async () => {

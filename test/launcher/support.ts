@@ -1,9 +1,9 @@
 import {
-  CodeBuildClient,
+  type CodeBuildClient,
   CreateProjectCommand,
   ListBuildsForProjectCommand,
 } from '@aws-sdk/client-codebuild';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { OutcomeLogger } from '../../src/launcher/handle-sns-event.js';
 import type { Moto, RecordedRequest } from '../support/moto.js';
 
@@ -17,10 +17,8 @@ export interface LoggedLine {
 /** An OutcomeLogger that keeps its lines, for assertions on what was logged. */
 export function recordingLogger(): OutcomeLogger & { lines: LoggedLine[] } {
   const lines: LoggedLine[] = [];
-  const at =
-    (level: LoggedLine['level']) =>
-    (message: string, attributes: Record<string, unknown>) =>
-      lines.push({ level, message, attributes });
+  const at = (level: LoggedLine['level']) => (message: string, attributes: Record<string, unknown>) =>
+    lines.push({ level, message, attributes });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -87,7 +85,8 @@ export function snsEvent(...records: Array<{ messageId: string; message: string 
   return {
     Records: records.map(({ messageId, message }) => ({
       EventVersion: '1.0',
-      EventSubscriptionArn: 'arn:aws:sns:us-east-1:123456789012:iwomp-jobs:21be56ed-a058-49f5-8c98-aedd2564c486',
+      EventSubscriptionArn:
+        'arn:aws:sns:us-east-1:123456789012:iwomp-jobs:21be56ed-a058-49f5-8c98-aedd2564c486',
       EventSource: 'aws:sns',
       Sns: {
         SignatureVersion: '1',

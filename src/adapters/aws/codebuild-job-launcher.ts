@@ -41,7 +41,10 @@ export class CodeBuildJobLauncher implements JobLauncher {
       throw startError(this.projectName, error);
     }
     if (!buildId) {
-      throw new JobStartError('transient', `CodeBuild started a build of '${this.projectName}' but sent no id`);
+      throw new JobStartError(
+        'transient',
+        `CodeBuild started a build of '${this.projectName}' but sent no id`,
+      );
     }
     return { id: buildId };
   }
@@ -58,7 +61,8 @@ export function workerOverrides(request: JobRequest): EnvironmentVariable[] {
 }
 
 const WORKER_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
-const WORKER_PROJECT_ARN = /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:project\/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
+const WORKER_PROJECT_ARN =
+  /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:project\/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 
 /** Checks a CodeBuild project name (2–255 of `[A-Za-z0-9_-]`) or project ARN; returns it unchanged. */
 export function parseWorkerProjectName(value: string): string {
@@ -112,10 +116,18 @@ function startError(projectName: string, error: unknown): JobStartError {
     );
   }
   if (THROTTLED.has(name) || status === 429) {
-    return new JobStartError('transient', `CodeBuild is throttling StartBuild, retry later (${detail})`, options);
+    return new JobStartError(
+      'transient',
+      `CodeBuild is throttling StartBuild, retry later (${detail})`,
+      options,
+    );
   }
   if (e.$fault === 'server' || (status !== undefined && status >= 500)) {
-    return new JobStartError('transient', `CodeBuild failed (server error), retry later (${detail})`, options);
+    return new JobStartError(
+      'transient',
+      `CodeBuild failed (server error), retry later (${detail})`,
+      options,
+    );
   }
   if (e.$fault === 'client' || (status !== undefined && status >= 400)) {
     return new JobStartError(
