@@ -2,7 +2,9 @@
  * `npm run bench`: every benchmark, in one run, so ratios compare figures measured side by side.
  * Each module exports `run()`, which prints its figures. Needs `npm run build` first.
  */
-const suites: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [];
+const suites: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
+  ['launcher', () => import('./launcher.js')],
+];
 
 const only = process.argv[2];
 for (const [name, load] of suites) {
