@@ -3,13 +3,13 @@
  * carries its dependencies and nothing else.
  */
 import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type BuildOptions, build, buildSync } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
 
 /** Entry name → source. `bin` entries get a shebang and the executable bit. */
 export const entries = {
   worker: { source: 'src/entries/worker.ts', bin: true },
-  launcher: { source: 'src/entries/launcher.ts', bin: false, lambda: true },
+  launcher: { source: 'src/entries/launcher.ts', bin: false },
 } as const;
 
 /** Options shared by every bundle; the infrastructure's launcher asset uses the same. */
@@ -30,44 +30,29 @@ export const bundleOptions: BuildOptions = {
 };
 
 /**
- * Options for a Lambda bundle: credentials come from the environment Lambda sets, so the SDK's
- * default provider chain (SSO, profiles, STS clients: 136 KB) is swapped for a few lines.
+ * Options for a Lambda bundle (the launcher): `bundleOptions`, except that the SDK's default
+ * credential chain (profiles, SSO, web identity, IMDS, and the STS/SSO clients they need: 136 KB
+ * of 531) is swapped for the environment variables Lambda sets for the execution role
+ * (src/adapters/aws/env-credentials.ts). Not for the worker: CodeBuild serves credentials over HTTP.
  */
 export const lambdaBundleOptions: BuildOptions = {
   ...bundleOptions,
-  alias: { '@aws-sdk/credential-provider-node': './src/adapters/aws/env-credentials.ts' },
+  alias: {
+    '@aws-sdk/credential-provider-node': fileURLToPath(
+      new URL('../src/adapters/aws/env-credentials.ts', import.meta.url),
+    ),
+  },
 };
 
-/**
- * The launcher as a Lambda asset. Lambda treats a `.js` file as CommonJS unless a package.json
- * says otherwise, so the asset's file is `index.mjs` and the handler `index.handler`.
- */
-export const launcherLambda = {
-  source: 'src/entries/launcher.ts',
-  fileName: 'index.mjs',
-  handler: 'index.handler',
-} as const;
-
-/**
- * Writes the launcher Lambda asset (`<outdir>/index.mjs`). Synchronous, so a CDK asset's local
- * bundling can call it. `root` is the package root (esbuild resolves the entry and alias from it).
- */
-export function buildLauncherAssetSync(outdir: string, root: string = process.cwd()): string {
-  buildSync({
-    ...lambdaBundleOptions,
-    absWorkingDir: root,
-    entryPoints: [launcherLambda.source],
-    outfile: join(outdir, launcherLambda.fileName),
-  });
-  return join(outdir, launcherLambda.fileName);
-}
+/** Entries that run as Lambda handlers, bundled with `lambdaBundleOptions`. */
+export const lambdaEntries: ReadonlySet<keyof typeof entries> = new Set(['launcher']);
 
 async function main(): Promise<void> {
   for (const [name, entry] of Object.entries(entries)) {
     const outfile = `dist/${name}.js`;
     const banner = bundleOptions.banner?.js ?? '';
     await build({
-      ...('lambda' in entry && entry.lambda ? lambdaBundleOptions : bundleOptions),
+      ...(lambdaEntries.has(name as keyof typeof entries) ? lambdaBundleOptions : bundleOptions),
       entryPoints: [entry.source],
       outfile,
       banner: { js: entry.bin ? `#!/usr/bin/env node\n${banner}` : banner },
