@@ -114,7 +114,10 @@ async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<R
       ? (record as { EventSource?: unknown }).EventSource
       : undefined;
   if (source !== 'aws:sns' || typeof sns !== 'object' || sns === null) {
-    return { outcome: 'rejected', reason: 'record is not an SNS notification (EventSource is not aws:sns)' };
+    return {
+      outcome: 'rejected',
+      reason: 'record is not an SNS notification (needs EventSource "aws:sns" and an Sns object)',
+    };
   }
   const { MessageId: messageId, Message: text } = sns as { MessageId?: unknown; Message?: unknown };
   if (typeof messageId !== 'string' || !MESSAGE_ID.test(messageId)) {
