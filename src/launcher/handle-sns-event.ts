@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { IwompError, JobStartError } from '../core/errors.js';
+import { IwompError, JobStartError, RegistryError } from '../core/errors.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
 import { type HandleTriggerDeps, handleTrigger } from './handle-trigger.js';
 
@@ -144,7 +144,7 @@ async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<R
       outcome: 'failed',
       messageId,
       ...(message ? { message } : {}),
-      kind: error instanceof JobStartError ? error.kind : 'transient',
+      kind: failureKind(error),
       reason: oneLine(error),
     };
   }
@@ -161,6 +161,22 @@ const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function idempotencyTokenFor(messageId: string): string {
   return createHash('sha256').update(`iwomp-in-aws:sns:${messageId}`).digest('hex');
+}
+
+// Registry failures a retry cannot cure: the role may not read the parameter or decrypt it, or
+// the function has no credentials at all. Everything else (throttling, 5xx, network) may pass.
+const REGISTRY_CONFIGURATION =
+  /^(AccessDenied|AccessDeniedException|UnrecognizedClientException|InvalidClientTokenId|KMS\w*Exception|EnvironmentError)$/;
+
+function failureKind(error: unknown): 'transient' | 'configuration' {
+  if (error instanceof JobStartError) return error.kind;
+  if (
+    error instanceof RegistryError &&
+    error.cause instanceof Error &&
+    REGISTRY_CONFIGURATION.test(error.cause.name)
+  )
+    return 'configuration';
+  return 'transient';
 }
 
 function tryParse(text: string): TriggerMessage | undefined {

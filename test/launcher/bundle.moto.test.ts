@@ -124,6 +124,7 @@ describe('dist/launcher.js in a fresh node', () => {
 
     expect(run.error).toMatch(/^TriggerFailedError: 1 of 1 trigger\(s\) failed/);
     expect(run.error).toContain('AWS_ACCESS_KEY_ID: is not set');
+    expect(run.stderr).toContain('"failure":"configuration"'); // Powertools writes WARN and ERROR to stderr
   });
 
   it('carries no AWS SDK credential chain beyond the environment', () => {

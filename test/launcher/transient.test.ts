@@ -8,7 +8,7 @@ import {
   CodeBuildServiceException,
   StartBuildCommand,
 } from '@aws-sdk/client-codebuild';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SSMClient, SSMServiceException } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CodeBuildJobLauncher } from '../../src/adapters/aws/codebuild-job-launcher.js';
@@ -160,6 +160,37 @@ describe('transient registry failures', () => {
       reason: expect.stringMatching(/^cannot read \/iwomp-in-aws\/(_default|demo) from SSM: /),
     });
     expect(cb.commandCalls(StartBuildCommand)).toHaveLength(0);
+  });
+});
+
+describe('registry failures that need a fix, not a wait', () => {
+  it('marks an SSM access denial as a configuration failure, and still throws', async () => {
+    const denied = new SSMClient(moto.clientConfig);
+    const ssmStub = mockClient(denied);
+    ssmStub.on(GetParameterCommand).rejects(
+      new SSMServiceException({
+        name: 'AccessDeniedException',
+        message: 'not authorized to perform: ssm:GetParameter',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const logger = recordingLogger();
+    try {
+      const error = await handleSnsEvent(snsEvent(good('d-1')), {
+        ...deps(logger),
+        registry: new SsmRegistry({ configPath: 'iwomp-in-aws', ssm: denied }),
+      }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(TriggerFailedError);
+      expect(logger.lines[0]?.attributes).toMatchObject({
+        outcome: 'failed',
+        failure: 'configuration',
+        reason: expect.stringContaining('AccessDeniedException: not authorized to perform: ssm:GetParameter'),
+      });
+    } finally {
+      ssmStub.restore();
+    }
   });
 });
 
