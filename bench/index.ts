@@ -6,6 +6,7 @@ const suites: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
   ['worker', () => import('./worker.js')],
   ['cli', () => import('./cli.js')],
   ['local', () => import('./local.js')],
+  ['launcher', () => import('./launcher.js')],
 ];
 
 const only = process.argv[2];

@@ -3,6 +3,7 @@
  * carries its dependencies and nothing else.
  */
 import { chmod } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 
 /** Entry name → source. `bin` entries get a shebang and the executable bit. */
@@ -30,12 +31,30 @@ export const bundleOptions: BuildOptions = {
   },
 };
 
+/**
+ * Options for a Lambda bundle (the launcher): `bundleOptions`, except that the SDK's default
+ * credential chain (profiles, SSO, web identity, IMDS, and the STS/SSO clients they need: 136 KB
+ * of 531) is swapped for the environment variables Lambda sets for the execution role
+ * (src/adapters/aws/env-credentials.ts). Not for the worker: CodeBuild serves credentials over HTTP.
+ */
+export const lambdaBundleOptions: BuildOptions = {
+  ...bundleOptions,
+  alias: {
+    '@aws-sdk/credential-provider-node': fileURLToPath(
+      new URL('../src/adapters/aws/env-credentials.ts', import.meta.url),
+    ),
+  },
+};
+
+/** Entries that run as Lambda handlers, bundled with `lambdaBundleOptions`. */
+export const lambdaEntries: ReadonlySet<keyof typeof entries> = new Set(['launcher']);
+
 export async function main(): Promise<void> {
   for (const [name, entry] of Object.entries(entries)) {
     const outfile = `dist/${name}.js`;
     const banner = bundleOptions.banner?.js ?? '';
     await build({
-      ...bundleOptions,
+      ...(lambdaEntries.has(name as keyof typeof entries) ? lambdaBundleOptions : bundleOptions),
       entryPoints: [entry.source],
       outfile,
       banner: { js: entry.bin ? `#!/usr/bin/env node\n${banner}` : banner },

@@ -48,6 +48,23 @@ export class RegistryError extends IwompError {
   }
 }
 
+/**
+ * A job could not be started (CodeBuild StartBuild, or the local process). Always a failure, never
+ * a rejection: the trigger was valid, so it is retried and then kept by the on-failure destination.
+ * `kind` says whether waiting can help (`transient`: throttling, 5xx, network) or a person must
+ * fix the deployment first (`configuration`: missing worker project, access denied).
+ */
+export class JobStartError extends IwompError {
+  constructor(
+    readonly kind: 'transient' | 'configuration',
+    message: string,
+    options?: IwompErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'JobStartError';
+  }
+}
+
 /** The project is not in the registry. */
 export class ProjectNotFoundError extends IwompError {
   constructor(

@@ -98,9 +98,16 @@ export function parseConfigPath(value: string): string {
   return trimmed;
 }
 
-/** Quotes untrusted text for an error message: JSON escapes keep it on one line and show what it hides. */
+/**
+ * Quotes untrusted text for an error message: JSON escapes keep it on one line, and invisible
+ * characters JSON leaves raw (bidi overrides, zero-width spaces, U+2028) are escaped as `\uXXXX`,
+ * so a log line shows what the text hides instead of being reordered by it.
+ */
 export function quote(value: unknown): string {
   if (typeof value !== 'string') return value === undefined ? 'undefined' : typeof value;
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
+  return JSON.stringify(shown).replace(/[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from './errors.js';
 import { parseBranchName, parseCommit, parseProjectName } from './names.js';
 import { formatIssues } from './project-config.js';

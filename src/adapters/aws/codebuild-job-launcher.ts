@@ -1,0 +1,141 @@
+import { CodeBuildClient, type EnvironmentVariable, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { IwompError, JobStartError } from '../../core/errors.js';
+import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
+
+export interface CodeBuildJobLauncherProps {
+  /** The worker's CodeBuild project (`WORKER_PROJECT_NAME`), checked by `parseWorkerProjectName`. */
+  readonly projectName: string;
+  /**
+   * CodeBuild client to use.
+   * @default - a client from the SDK's default chain (region, credentials, AWS_ENDPOINT_URL).
+   */
+  readonly codebuild?: CodeBuildClient;
+}
+
+/**
+ * Starts the worker as a CodeBuild build. The build receives exactly `PROJECTNAME`, `GITBRANCH` and,
+ * when given, `GITCOMMIT`, as PLAINTEXT overrides: nothing else of a trigger reaches CodeBuild, and
+ * the worker reads everything else (repository, credentials, command) from the registry itself.
+ */
+export class CodeBuildJobLauncher implements JobLauncher {
+  private readonly codebuild: CodeBuildClient;
+  private readonly projectName: string;
+
+  constructor(props: CodeBuildJobLauncherProps) {
+    this.codebuild = props.codebuild ?? new CodeBuildClient({});
+    this.projectName = props.projectName;
+  }
+
+  async start(request: JobRequest): Promise<StartedJob> {
+    let buildId: string | undefined;
+    try {
+      const out = await this.codebuild.send(
+        new StartBuildCommand({
+          projectName: this.projectName,
+          environmentVariablesOverride: workerOverrides(request),
+          ...(request.idempotencyToken === undefined ? {} : { idempotencyToken: request.idempotencyToken }),
+        }),
+      );
+      buildId = out.build?.id;
+    } catch (error) {
+      throw startError(this.projectName, error);
+    }
+    if (!buildId) {
+      throw new JobStartError(
+        'transient',
+        `CodeBuild started a build of '${this.projectName}' but sent no id`,
+      );
+    }
+    return { id: buildId };
+  }
+}
+
+/** The worker's environment overrides: the only values of a trigger that reach CodeBuild. */
+export function workerOverrides(request: JobRequest): EnvironmentVariable[] {
+  const plain = (name: string, value: string): EnvironmentVariable => ({ name, value, type: 'PLAINTEXT' });
+  return [
+    plain('PROJECTNAME', request.project),
+    plain('GITBRANCH', request.branch),
+    ...(request.commit === undefined ? [] : [plain('GITCOMMIT', request.commit)]),
+  ];
+}
+
+const WORKER_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
+const WORKER_PROJECT_ARN =
+  /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:project\/[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
+
+/** Checks a CodeBuild project name (2–255 of `[A-Za-z0-9_-]`) or project ARN; returns it unchanged. */
+export function parseWorkerProjectName(value: string): string {
+  if (!WORKER_PROJECT.test(value) && !WORKER_PROJECT_ARN.test(value)) {
+    throw new IwompError(
+      `expected a CodeBuild project name (2-255 of [A-Za-z0-9_-]) or project ARN, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+// Error names that mean "slow down": waiting helps. AccountLimitExceeded is CodeBuild's answer when
+// a concurrentBuildLimit is reached (it fails rather than queues).
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'AccountLimitExceededException',
+]);
+
+interface SdkErrorShape {
+  readonly name?: string;
+  readonly message?: string;
+  readonly $fault?: 'client' | 'server';
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** Maps a StartBuild failure to a one-line JobStartError that says whether to wait or to fix something. */
+function startError(projectName: string, error: unknown): JobStartError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const name = e.name ?? 'Error';
+  const detail = `${name}: ${(e.message ?? String(error)).split('\n')[0]}`;
+  const status = e.$metadata?.httpStatusCode;
+  const options = { cause: error };
+  if (name === 'ResourceNotFoundException') {
+    return new JobStartError(
+      'configuration',
+      `worker project '${projectName}' not found in CodeBuild: check WORKER_PROJECT_NAME and the region (${detail})`,
+      options,
+    );
+  }
+  if (name === 'AccessDeniedException' || name === 'AccountSuspendedException' || status === 403) {
+    return new JobStartError(
+      'configuration',
+      `not allowed to start builds of '${projectName}': the launcher's role needs codebuild:StartBuild on it (${detail})`,
+      options,
+    );
+  }
+  if (THROTTLED.has(name) || status === 429) {
+    return new JobStartError(
+      'transient',
+      `CodeBuild is throttling StartBuild, retry later (${detail})`,
+      options,
+    );
+  }
+  if (e.$fault === 'server' || (status !== undefined && status >= 500)) {
+    return new JobStartError(
+      'transient',
+      `CodeBuild failed (server error), retry later (${detail})`,
+      options,
+    );
+  }
+  if (e.$fault === 'client' || (status !== undefined && status >= 400)) {
+    return new JobStartError(
+      'configuration',
+      `CodeBuild refused StartBuild of '${projectName}' (${detail})`,
+      options,
+    );
+  }
+  // No HTTP answer at all: DNS, connection reset, timeout.
+  return new JobStartError('transient', `cannot reach CodeBuild, retry later (${detail})`, options);
+}

@@ -1,0 +1,147 @@
+/**
+ * dist/launcher.js as Lambda runs it: a fresh node process imports the bundle with the Lambda's
+ * environment and calls `handler`. Credentials come from the environment only (see
+ * src/adapters/aws/env-credentials.ts), so these tests also prove the swapped credential chain works.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotencyTokenFor } from '../../src/launcher/handle-sns-event.js';
+import { type Moto, startMoto } from '../support/moto.js';
+import { buildCount, createWorkerProject, register, startBuildRequests } from './support.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BUNDLE = join(ROOT, 'dist/launcher.js');
+const WORKER = 'iwomp-worker';
+const EVENT = readFileSync(join(import.meta.dirname, 'fixtures/sns-event.json'), 'utf8');
+
+let moto: Moto;
+let codebuild: CodeBuildClient;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  result?: unknown;
+  error?: string;
+}
+
+/** Imports `file` in a fresh node with only the given environment, calls handler(event), reports. */
+function invoke(file: string, env: Record<string, string>, event: string = EVENT): Run {
+  const script = `
+    const { handler } = await import(${JSON.stringify(file)});
+    try {
+      const result = await handler(JSON.parse(process.env.EVENT));
+      process.stderr.write('RESULT ' + JSON.stringify(result) + '\\n');
+    } catch (error) {
+      process.stderr.write('ERROR ' + error.name + ': ' + error.message + '\\n');
+    }`;
+  const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    env: { PATH: process.env.PATH ?? '', EVENT: event, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const result = /^RESULT (.*)$/m.exec(run.stderr)?.[1];
+  const error = /^ERROR (.*)$/m.exec(run.stderr)?.[1];
+  return {
+    status: run.status,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    ...(result ? { result: JSON.parse(result) } : {}),
+    ...(error ? { error } : {}),
+  };
+}
+
+function lambdaEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...moto.env, WORKER_PROJECT_NAME: WORKER, CONFIGPATH: '/iwomp-in-aws/', ...extra };
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  codebuild = new CodeBuildClient(moto.clientConfig);
+  await createWorkerProject(codebuild, WORKER);
+  await register(new SSMClient(moto.clientConfig), 'iwomp-in-aws', 'demo', {
+    gitUrl: 'https://git.example.com/demo.git',
+    command: './deploy.sh',
+  });
+});
+
+afterAll(async () => {
+  await moto?.stop();
+});
+
+describe('dist/launcher.js in a fresh node', () => {
+  it('starts the build for the documented SNS event and logs one Powertools JSON line', async () => {
+    await moto.startRecording();
+
+    const run = invoke(BUNDLE, lambdaEnv());
+
+    expect(run.error).toBeUndefined();
+    expect(run.result).toMatchObject({ accepted: 1, rejected: 0, failed: 0 });
+    expect(await buildCount(codebuild, WORKER)).toBe(1);
+    const [request] = await startBuildRequests(moto);
+    expect(request).toMatchObject({
+      projectName: WORKER,
+      idempotencyToken: idempotencyTokenFor('95df01b4-ee98-5cb9-9903-4c221d41eb5e'),
+    });
+    const lines = run.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      service: 'iwomp-launcher',
+      message: 'trigger accepted: build started',
+      outcome: 'accepted',
+      messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+      project: 'demo',
+      branch: 'main',
+      buildId: expect.stringMatching(new RegExp(`^${WORKER}:`)),
+    });
+  });
+
+  it('refuses to load without WORKER_PROJECT_NAME, naming the variable', () => {
+    const run = invoke(BUNDLE, { ...moto.env });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('WORKER_PROJECT_NAME: is required');
+  });
+
+  it('refuses a CONFIGPATH with a traversal segment', () => {
+    const run = invoke(BUNDLE, lambdaEnv({ CONFIGPATH: 'iwomp/../other' }));
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/CONFIGPATH: invalid config path/);
+  });
+
+  it('fails the trigger (retryable) when the environment holds no credentials, saying where it looked', () => {
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...withoutKeys } = lambdaEnv();
+
+    const run = invoke(BUNDLE, withoutKeys);
+
+    expect(run.error).toMatch(/^TriggerFailedError: 1 of 1 trigger\(s\) failed/);
+    expect(run.error).toContain('AWS_ACCESS_KEY_ID: is not set');
+    expect(run.stderr).toContain('"failure":"configuration"'); // Powertools writes WARN and ERROR to stderr
+  });
+
+  it('carries no AWS SDK credential chain beyond the environment', () => {
+    const text = readFileSync(BUNDLE, 'utf8');
+    for (const absent of ['credential-provider-sso', 'sso-oidc', 'AssumeRoleWithWebIdentity', 'fromIni'])
+      expect(text).not.toContain(absent);
+  });
+
+  it('loads as index.mjs from a folder without package.json, as in the Lambda asset', () => {
+    // Lambda reads a .js file as CommonJS unless a package.json says otherwise; the asset is index.mjs.
+    const dir = mkdtempSync(join(tmpdir(), 'iwomp-asset-'));
+    try {
+      copyFileSync(BUNDLE, join(dir, 'index.mjs'));
+      const run = invoke(join(dir, 'index.mjs'), lambdaEnv(), JSON.stringify({ Records: [] }));
+      expect(run.result).toEqual({ accepted: 0, rejected: 0, failed: 0, records: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
