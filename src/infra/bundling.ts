@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { buildSync } from 'esbuild';
-import { bundleOptions, entries } from '../../scripts/build.js';
+import { bundleOptions, entries, lambdaBundleOptions } from '../../scripts/build.js';
 import { IwompError } from '../core/errors.js';
 
 /** The package root: entries, the lock file and `node_modules` are found from here. */
@@ -32,10 +32,12 @@ const MAPPED = new Set([
   'sourcemap',
   'legalComments',
   'banner',
+  'alias',
 ]);
 
-/** NodejsFunction bundling equivalent to `bundleOptions` (scripts/build.ts). */
+/** NodejsFunction bundling equivalent to `lambdaBundleOptions` (scripts/build.ts). */
 export function launcherBundling(): nodejs.BundlingOptions {
+  const bundleOptions = lambdaBundleOptions;
   const unmapped = Object.keys(bundleOptions).filter((key) => !MAPPED.has(key));
   if (unmapped.length > 0) {
     throw new IwompError(
@@ -55,9 +57,15 @@ export function launcherBundling(): nodejs.BundlingOptions {
     minify: bundleOptions.minify === true,
     sourceMap: bundleOptions.sourcemap === true,
     ...(bundleOptions.banner?.js === undefined ? {} : { banner: bundleOptions.banner.js }),
-    ...(bundleOptions.legalComments === undefined
-      ? {}
-      : { esbuildArgs: { '--legal-comments': bundleOptions.legalComments } }),
+    esbuildArgs: {
+      ...(bundleOptions.legalComments === undefined
+        ? {}
+        : { '--legal-comments': bundleOptions.legalComments }),
+      // The Lambda-only swap of the SDK credential chain (see lambdaBundleOptions).
+      ...Object.fromEntries(
+        Object.entries(bundleOptions.alias ?? {}).map(([from, to]) => [`--alias:${from}`, to]),
+      ),
+    },
     // dist/launcher.js carries its SDK clients (smaller and faster to load than the runtime's copy).
     externalModules: [],
     // Docker is never needed: esbuild is a dependency of this package.
