@@ -68,7 +68,11 @@ export interface AwsClients {
 export interface Backend {
   readonly kind: BackendKind;
   readonly settings: CliSettings;
-  /** Whether `file://` and plain-`http://` git URLs may be registered (they are refused in AWS). */
+  /**
+   * Whether `file://` and plain-`http://` git URLs may be registered: only in local mode, whose
+   * jobs run the worker with `IWOMP_LOCAL=1`. A folder registry alone does not allow them, as it
+   * does not for the worker: it may hold a config bound for AWS.
+   */
   readonly allowsLocalGitUrls: boolean;
   /** Loaded on first use: `--help` and local runs never load the AWS SDK. */
   registry(): Promise<Registry>;
@@ -98,7 +102,7 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
   return {
     kind: settings.backend,
     settings,
-    allowsLocalGitUrls: settings.backend === 'local' || settings.registry.kind === 'file',
+    allowsLocalGitUrls: settings.backend === 'local',
     registry: getRegistry,
     triggers: async () => {
       if (settings.backend === 'local') {
