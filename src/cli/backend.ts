@@ -3,7 +3,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { TriggerMessage } from '../core/trigger-message.js';
 import type { Registry } from '../ports/registry.js';
-import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import type { BackendKind, CliSettings } from './settings.js';
 
@@ -51,11 +50,6 @@ export interface LocalTriggerContext {
 
 /** Builds the local trigger: the seam where local mode plugs into `iwomp trigger --local`. */
 export type LocalTriggerFactory = (context: LocalTriggerContext) => TriggerBackend;
-
-/** Local mode is not part of this build: `trigger --local` says so instead of pretending. */
-export const unavailableLocalTrigger: LocalTriggerFactory = () => ({
-  trigger: () => Promise.reject(new UsageError('trigger --local is not available in this build')),
-});
 
 /** SDK clients the CLI uses; each defaults to one from the SDK's default chain. */
 export interface AwsClients {
