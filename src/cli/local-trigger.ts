@@ -50,7 +50,7 @@ class LocalTriggerBackend implements TriggerBackend {
         json: { backend: 'local', jobId: id, message: request.message, job: await local.show(id) },
       };
     }
-    stderr.write(`job ${id}\n`);
+    stderr.write(`» job ${id}\n`);
     // The log goes to stderr with the progress: stdout keeps only the result (the id, or --json).
     const display = followDisplay({ log: stderr, progress: stderr });
     const record = await local.follow(id, display.hooks);

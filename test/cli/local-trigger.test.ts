@@ -137,7 +137,7 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     // stdout is the result only: the job id, for scripts.
     const id = jobIdOf(run);
     // The log and the progress go to stderr: the deploy command's own output, the phases, the end.
-    expect(run.stderr).toContain(`job ${id}\n`);
+    expect(run.stderr).toContain(`» job ${id}\n`);
     expect(run.stderr).toContain('deploy output: branch main\n');
     expect(run.stderr).toMatch(/^» app main · queued · \d+\.\ds$/m);
     expect(run.stderr).toMatch(/^» app main · succeeded \(exit 0\) · \d+\.\ds\n$/m);
