@@ -6,11 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalBackend } from '../src/local/local-backend.js';
 
 const RUNS = 15;
+const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 
 export async function run(): Promise<void> {
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -59,6 +60,27 @@ export async function run(): Promise<void> {
     console.log(`  of which trigger → accepted (job queued, runner spawned): median ${summary(toAccepted)}`);
     console.log(`  of which trigger → worker spawned by the runner: median ${summary(toWorker)}`);
     console.log('  the rest is the worker: its start-up, the registry read, the clone, the command spawn');
+
+    // What a user types: `iwomp trigger --local` in a new process (CLI start-up included).
+    const fromCli: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const mark = join(root, `cli-mark-${i}`);
+      const t0 = performance.timeOrigin + performance.now();
+      const id = execFileSync(process.execPath, [CLI, 'trigger', 'bench', 'main', '--local', '--no-commit'], {
+        cwd: root,
+        env: { ...process.env, IWOMP_STATE_DIR: stateDir, BENCH_MARK: mark },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .toString()
+        .trim();
+      const record = await setup.follow(id, { pollMs: 10 });
+      if (record.state !== 'succeeded') throw new Error(`bench job ${record.state}: ${record.error}`);
+      if (i === 0) continue;
+      fromCli.push(Number(readFileSync(mark, 'utf8').trim()) / 1e6 - t0);
+    }
+    console.log(
+      `iwomp trigger --local (dist/cli.js, new process) → deploy command start: median ${summary(fromCli)}`,
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

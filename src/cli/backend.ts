@@ -3,7 +3,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { TriggerMessage } from '../core/trigger-message.js';
 import type { Registry } from '../ports/registry.js';
-import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import type { BackendKind, CliSettings } from './settings.js';
 
@@ -52,11 +51,6 @@ export interface LocalTriggerContext {
 /** Builds the local trigger: the seam where local mode plugs into `iwomp trigger --local`. */
 export type LocalTriggerFactory = (context: LocalTriggerContext) => TriggerBackend;
 
-/** Local mode is not part of this build: `trigger --local` says so instead of pretending. */
-export const unavailableLocalTrigger: LocalTriggerFactory = () => ({
-  trigger: () => Promise.reject(new UsageError('trigger --local is not available in this build')),
-});
-
 /** SDK clients the CLI uses; each defaults to one from the SDK's default chain. */
 export interface AwsClients {
   readonly ssm?: SSMClient;
@@ -68,7 +62,11 @@ export interface AwsClients {
 export interface Backend {
   readonly kind: BackendKind;
   readonly settings: CliSettings;
-  /** Whether `file://` and plain-`http://` git URLs may be registered (they are refused in AWS). */
+  /**
+   * Whether `file://` and plain-`http://` git URLs may be registered: only in local mode, whose
+   * jobs run the worker with `IWOMP_LOCAL=1`. A folder registry alone does not allow them, as it
+   * does not for the worker: it may hold a config bound for AWS.
+   */
   readonly allowsLocalGitUrls: boolean;
   /** Loaded on first use: `--help` and local runs never load the AWS SDK. */
   registry(): Promise<Registry>;
@@ -98,7 +96,7 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
   return {
     kind: settings.backend,
     settings,
-    allowsLocalGitUrls: settings.backend === 'local' || settings.registry.kind === 'file',
+    allowsLocalGitUrls: settings.backend === 'local',
     registry: getRegistry,
     triggers: async () => {
       if (settings.backend === 'local') {

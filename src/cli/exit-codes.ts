@@ -6,6 +6,7 @@ import {
   ProjectNotFoundError,
   RegistryError,
 } from '../core/errors.js';
+import { JobNotFoundError, LocalStateError } from '../local/errors.js';
 import { AwsServiceError, NotFoundError, TriggerRejectedError, UsageError } from './errors.js';
 
 /**
@@ -20,9 +21,9 @@ export const CliExitCode = {
   usage: 2,
   /** Input refused by the pipeline's rules: project or branch name, commit, project document, environment. */
   invalidInput: 3,
-  /** The project, the stack or its output does not exist. */
+  /** The project, the stack or its output, a local job does not exist. */
   notFound: 4,
-  /** AWS or the registry could not be reached or refused the call (credentials, permissions, network). */
+  /** AWS, the registry or the local state directory could not be reached or refused the call (credentials, permissions, network, a broken file). */
   service: 5,
   /** The pipeline refused the trigger (local mode: branch not allowed, project not registered, bad config). */
   rejected: 6,
@@ -33,7 +34,13 @@ export function cliExitCodeFor(error: unknown): number {
   if (error instanceof UsageError) return CliExitCode.usage;
   if (error instanceof TriggerRejectedError || error instanceof BranchNotAllowedError)
     return CliExitCode.rejected;
-  if (error instanceof ProjectNotFoundError || error instanceof NotFoundError) return CliExitCode.notFound;
+  if (
+    error instanceof ProjectNotFoundError ||
+    error instanceof NotFoundError ||
+    error instanceof JobNotFoundError
+  ) {
+    return CliExitCode.notFound;
+  }
   if (
     error instanceof InvalidInputError ||
     error instanceof ConfigError ||
@@ -41,6 +48,12 @@ export function cliExitCodeFor(error: unknown): number {
   ) {
     return CliExitCode.invalidInput;
   }
-  if (error instanceof RegistryError || error instanceof AwsServiceError) return CliExitCode.service;
+  if (
+    error instanceof RegistryError ||
+    error instanceof AwsServiceError ||
+    error instanceof LocalStateError
+  ) {
+    return CliExitCode.service;
+  }
   return CliExitCode.internal;
 }

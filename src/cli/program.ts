@@ -1,13 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { IwompError } from '../core/errors.js';
-import { type AwsClients, type LocalTriggerFactory, unavailableLocalTrigger } from './backend.js';
+import type { AwsClients, LocalTriggerFactory } from './backend.js';
+import { registerJobs } from './commands/jobs.js';
 import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
 import { CliExitCode, cliExitCodeFor } from './exit-codes.js';
 import { createIo, formatFailure, type OutputStream } from './io.js';
+import { localTrigger } from './local-trigger.js';
 
 /** What the CLI runs against. Everything defaults to the real process; tests inject their own. */
 export interface CliDeps {
@@ -23,7 +25,7 @@ export interface CliDeps {
   readonly readStdin?: () => Promise<string>;
   /** @default - clients from the SDK's default chain, made on first use */
   readonly clients?: AwsClients;
-  /** @default - local triggers are unavailable */
+  /** @default - the local backend: `handleTrigger` and a local job (src/cli/local-trigger.ts) */
   readonly localTrigger?: LocalTriggerFactory;
   /** @default - the worker's own `main` */
   readonly runWorker?: (env: NodeJS.ProcessEnv) => Promise<number>;
@@ -32,7 +34,9 @@ export interface CliDeps {
 /** Builds the `iwomp` program. Each call makes a fresh one: commander keeps parse state on it. */
 export function buildProgram(context: CliContext): Command {
   const program = new Command('iwomp')
-    .description('I Wanna Own My Pipeline In AWS: trigger deploys and manage the project registry.')
+    .description(
+      'I Wanna Own My Pipeline In AWS: trigger deploys, manage the project registry, follow local jobs.',
+    )
     .version(packageJson.version, '-V, --version')
     .option('--json', 'print results as JSON, for scripts')
     .option(
@@ -55,6 +59,7 @@ export function buildProgram(context: CliContext): Command {
     );
   registerTrigger(program, context);
   registerProjects(program, context);
+  registerJobs(program, context);
   registerWorker(program, context);
   return program;
 }
@@ -73,7 +78,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promi
     io,
     readStdin: deps.readStdin ?? readProcessStdin,
     ...(deps.clients ? { clients: deps.clients } : {}),
-    localTrigger: deps.localTrigger ?? unavailableLocalTrigger,
+    localTrigger: deps.localTrigger ?? localTrigger,
     runWorker: deps.runWorker ?? (async (env) => (await import('../worker/main.js')).main(env)),
     setExitCode: (code) => {
       exitCode = code;

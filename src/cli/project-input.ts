@@ -98,7 +98,7 @@ function fromEnv(name: string, env: Readonly<Record<string, string | undefined>>
 /**
  * Checks a document as the worker will use it, before anything is written: it must resolve over
  * the registry's current `_default`, and its git URL must be one the pipeline fetches (no
- * credentials in it; local paths and plain http only for a local registry).
+ * credentials in it; local paths and plain http only in local mode).
  */
 export async function checkProjectDocument(
   document: ProjectDocument,

@@ -15,6 +15,15 @@ export interface RawTrigger {
   readonly commit?: unknown;
 }
 
+export interface LocalBackendProps extends ProcessJobLauncherProps {
+  /**
+   * The registry adapter to check triggers against. It must be the one `registry` names, which
+   * the worker reads: the CLI passes the adapter it already built (with its SDK clients).
+   * @default - built from `registry`
+   */
+  readonly registryAdapter?: Registry;
+}
+
 /**
  * The whole pipeline on one machine: the folder registry under `<state>/registry` (or the one
  * `registry` names), the process job launcher, and the job store, all in one state directory. Triggers go through the same
@@ -33,12 +42,13 @@ export class LocalBackend {
   readonly store: JobStore;
   readonly queue: ProjectQueue;
 
-  constructor(props: ProcessJobLauncherProps) {
+  constructor(props: LocalBackendProps) {
     this.launcher = new ProcessJobLauncher(props);
     this.paths = this.launcher.paths;
     this.store = this.launcher.store;
     this.queue = this.launcher.queue;
-    this.registry = createRegistry(this.launcher.registrySpec, props.configPath ?? 'iwomp-in-aws');
+    this.registry =
+      props.registryAdapter ?? createRegistry(this.launcher.registrySpec, props.configPath ?? 'iwomp-in-aws');
   }
 
   /**

@@ -14,6 +14,10 @@ describe('CLI conventions', () => {
     [['projects', 'put']],
     [['projects', 'rm']],
     [['worker']],
+    [['jobs']],
+    [['jobs', 'list']],
+    [['jobs', 'show']],
+    [['jobs', 'logs']],
   ])('%j --help prints usage on stdout and exits 0', async (argv) => {
     const run = await runCliInProcess([...argv, '--help']);
     expect(run.code).toBe(0);
@@ -27,6 +31,8 @@ describe('CLI conventions', () => {
       ['trigger'],
       ['projects', 'put', 'x', '--bogus'],
       ['projects', 'list', 'extra'],
+      ['jobs', 'show'],
+      ['jobs', 'logs', 'x', '--bogus'],
     ]) {
       const run = await runCliInProcess(argv);
       expect(run.code).toBe(2);

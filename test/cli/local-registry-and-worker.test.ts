@@ -147,7 +147,7 @@ describe('projects with the folder registry', () => {
 });
 
 describe('iwomp worker', () => {
-  it('is the worker program: a project registered with the CLI deploys, with the worker exit codes', async () => {
+  it('is the worker program: a project registered with --local deploys in local mode, with the worker exit codes', async () => {
     const work = mkdtempSync(join(root, 'worker-'));
     const repo = createRepo(work, 'app');
     repo.commit('main', {
@@ -155,28 +155,32 @@ describe('iwomp worker', () => {
     });
     const registry = join(work, 'registry');
     const env = { IWOMP_REGISTRY: `file:${registry}` };
-    const put = await runCliProcess(
-      [
-        'projects',
-        'put',
-        'app',
-        '--git-url',
-        `file://${repo.bare}`,
-        '--command',
-        './deploy.sh',
-        '--branch',
-        'main',
-      ],
-      { env, cwd: work },
+    const putArgs = [
+      'projects',
+      'put',
+      'app',
+      '--git-url',
+      `file://${repo.bare}`,
+      '--command',
+      './deploy.sh',
+    ];
+    // A folder registry alone may hold a config bound for AWS: a local path is refused there, as
+    // the worker refuses it without IWOMP_LOCAL=1.
+    const refused = await runCliProcess(putArgs, { env, cwd: work });
+    expect(refused.code).toBe(CliExitCode.invalidInput);
+    expect(refused.stderr).toMatch(
+      /^iwomp: project 'app': gitUrl .* is a local path: allowed only in local mode\n$/,
     );
+    const put = await runCliProcess(['--local', ...putArgs, '--branch', 'main'], { env, cwd: work });
     expect(put.code).toBe(0);
 
-    // A file:// URL runs only when the run is explicitly local.
-    const refused = await runCliProcess(['worker'], {
+    const awsLike = await runCliProcess(['worker'], {
       env: { ...env, PROJECTNAME: 'app', GITBRANCH: 'main' },
       cwd: work,
     });
-    expect(refused.code).toBe(ExitCode.registryOrConfig);
+    expect(awsLike.code).toBe(ExitCode.registryOrConfig);
+    expect(awsLike.stderr).toMatch(/is a local path: allowed only in local mode/);
+
     const ok = await runCliProcess(['worker'], {
       env: { ...env, PROJECTNAME: 'app', GITBRANCH: 'main', IWOMP_LOCAL: '1' },
       cwd: work,

@@ -210,9 +210,13 @@ describe('trigger against SNS (moto)', () => {
     });
   });
 
-  it('trigger --local reports that local mode is not in this build', async () => {
-    const run = await trigger(['demo', 'main', '--no-commit'], { env: { IWOMP_BACKEND: 'local' } });
-    expect(run.code).toBe(CliExitCode.usage);
+  it('IWOMP_BACKEND=local decides locally and never publishes, even with a topic in the environment', async () => {
+    const run = await trigger(['demo', 'main', '--no-commit'], {
+      env: { IWOMP_BACKEND: 'local', IWOMPINAWS_TOPIC_ARN: topic.topicArn },
+    });
+    // 'demo' is not in this directory's local registry: the local launcher logic rejects it.
+    expect(run.code).toBe(CliExitCode.rejected);
+    expect(run.stderr).toMatch(/^iwomp: rejected: project 'demo' is not registered/);
     await expectNothingPublished();
   });
 

@@ -64,7 +64,16 @@ describe('npm start (the README demo)', () => {
     expect(output).toContain(
       "rejected: branch 'feature/new-greeting' may not deploy project 'demo' (allowed: main)",
     );
+    // It goes through the CLI and shows the commands a user types, and where to look next.
+    expect(output).toContain(
+      '$ npx iwomp projects put demo --local --git-url file://$PWD/.iwomp/demo/repo --command ./deploy.sh',
+    );
+    expect(output).toMatch(/\$ npx iwomp trigger demo main --commit [0-9a-f]{40} --local --wait\n/);
+    expect(output).toMatch(/^ {2}demo-\S+ +demo +main +succeeded +0 /m);
     expect(output).toContain('Where to look next');
+    const jobId = /accepted: job (demo-\S+)/.exec(output)?.[1];
+    expect(output).toContain(`npx iwomp jobs logs ${jobId}`);
+    expect(output).toContain('docs/infra.md');
     // The deploy really happened: the site exists, built from main.
     expect(readFileSync(join(stateDir, 'demo', 'site', 'index.html'), 'utf8')).toContain(
       'Hello from the main branch!',

@@ -18,7 +18,7 @@ export function registerTrigger(program: Command, context: CliContext): void {
     .command('trigger')
     .summary('ask the pipeline to deploy a branch of a project')
     .description(
-      'Ask the pipeline to deploy a branch of a registered project. In AWS, publishes {"project","branch","commit"} to the pipeline topic and prints the SNS message id; the launcher decides later. With --local, runs the launcher logic here.',
+      'Ask the pipeline to deploy a branch of a registered project. In AWS, publishes {"project","branch","commit"} to the pipeline topic and prints the SNS message id; the launcher decides later. With --local, runs the launcher logic here and prints the local job id (exit 6 if rejected; --wait follows the job and exits with its status).',
     )
     .argument('<project>', 'registered project name')
     .argument(
@@ -35,10 +35,13 @@ export function registerTrigger(program: Command, context: CliContext): void {
       'SNS topic (default: IWOMPINAWS_TOPIC_ARN, else the stack output JobTopicArn)',
     )
     .option('--stack-name <name>', 'stack whose JobTopicArn output names the topic', DEFAULT_STACK_NAME)
-    .option('--wait', 'follow the job to its end and exit with its status (local mode)')
+    .option(
+      '--wait',
+      "local mode: follow the job (log and progress on stderr) and exit with its status: 0, the worker's 80-85, or the deploy command's",
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  iwomp trigger demo main\n  iwomp trigger demo --topic-arn arn:aws:sns:eu-west-1:123456789012:iwomp-jobs --json',
+      '\nExamples:\n  iwomp trigger demo main\n  iwomp trigger demo --topic-arn arn:aws:sns:eu-west-1:123456789012:iwomp-jobs --json\n  iwomp trigger demo main --local --wait',
     )
     .action(async (project: string, branchArg: string | undefined, flags: TriggerFlags, command: Command) => {
       const backend = backendFor(context, command);

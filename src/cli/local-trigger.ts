@@ -1,0 +1,80 @@
+import { ExitCode } from '../core/exit-codes.js';
+import type { LocalBackend } from '../local/local-backend.js';
+import type {
+  LocalTriggerContext,
+  LocalTriggerFactory,
+  TriggerBackend,
+  TriggerReport,
+  TriggerRequest,
+} from './backend.js';
+import { TriggerRejectedError } from './errors.js';
+import { followDisplay, jobElapsedMs } from './job-progress.js';
+
+export interface LocalTriggerOptions {
+  /**
+   * argv of the job runner and of the worker (see `ProcessJobLauncherProps`).
+   * @default - `node dist/local-runner.js` and `node dist/worker.js`
+   */
+  readonly runnerCommand?: readonly string[];
+  readonly workerCommand?: readonly string[];
+}
+
+/**
+ * `iwomp trigger --local`: the Lambda's decision (`handleTrigger`) against the registry the CLI
+ * resolved, then a local job. Without `--wait` it returns as soon as the job is queued; with
+ * `--wait` it follows the job (log and progress on stderr) and exits with the job's status.
+ */
+export function createLocalTrigger(options: LocalTriggerOptions = {}): LocalTriggerFactory {
+  return (context) => new LocalTriggerBackend(context, options);
+}
+
+/** The default `localTrigger` of `runCli`. */
+export const localTrigger: LocalTriggerFactory = createLocalTrigger();
+
+class LocalTriggerBackend implements TriggerBackend {
+  constructor(
+    private readonly context: LocalTriggerContext,
+    private readonly options: LocalTriggerOptions,
+  ) {}
+
+  async trigger(request: TriggerRequest): Promise<TriggerReport> {
+    const local = await this.backend();
+    const outcome = await local.trigger(request.message);
+    if (outcome.outcome === 'rejected') throw new TriggerRejectedError(`rejected: ${outcome.reason}`);
+    const id = outcome.jobId;
+    const { stderr } = this.context.io;
+    if (!request.wait) {
+      stderr.write(`queued job ${id}; follow it with: iwomp jobs logs ${id} --follow\n`);
+      return {
+        lines: [id],
+        json: { backend: 'local', jobId: id, message: request.message, job: await local.show(id) },
+      };
+    }
+    stderr.write(`» job ${id}\n`);
+    // The log goes to stderr with the progress: stdout keeps only the result (the id, or --json).
+    const display = followDisplay({ log: stderr, progress: stderr });
+    const record = await local.follow(id, display.hooks);
+    display.finish(record, jobElapsedMs(record));
+    return {
+      lines: [id],
+      json: { backend: 'local', jobId: id, message: request.message, job: record },
+      // A job always ends with an exit code; a record without one is a bug, reported as the worker's.
+      exitCode: record.exitCode ?? ExitCode.internal,
+    };
+  }
+
+  private async backend(): Promise<LocalBackend> {
+    // Loaded on first use: `--help` and the AWS backend never load local mode.
+    const { LocalBackend } = await import('../local/local-backend.js');
+    const { settings } = this.context;
+    return new LocalBackend({
+      stateDir: this.context.stateDir,
+      env: { ...this.context.env },
+      configPath: settings.configPath,
+      registry: settings.registry,
+      registryAdapter: this.context.registry,
+      ...(this.options.runnerCommand ? { runnerCommand: this.options.runnerCommand } : {}),
+      ...(this.options.workerCommand ? { workerCommand: this.options.workerCommand } : {}),
+    });
+  }
+}
