@@ -21,7 +21,10 @@ export interface WorkerEnv {
   readonly local: boolean;
   /** `IWOMP_WORKDIR`: where each job's fresh directory is made. Default: the OS temp dir. */
   readonly workRoot?: string;
-  /** `IWOMP_KEEP_WORKDIR=1` keeps the clone after the command, for debugging. */
+  /**
+   * `IWOMP_KEEP_WORKDIR=1` keeps the clone after the command, for debugging. Default: removed,
+   * except in CodeBuild (`CODEBUILD_BUILD_ID` set), whose container is thrown away anyway.
+   */
   readonly keepWorkDir: boolean;
 }
 
@@ -38,7 +41,10 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
     registry,
     local: flag('IWOMP_LOCAL', env.IWOMP_LOCAL),
     ...(workRoot === undefined ? {} : { workRoot }),
-    keepWorkDir: flag('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
+    keepWorkDir:
+      optional(env.IWOMP_KEEP_WORKDIR) === undefined
+        ? optional(env.CODEBUILD_BUILD_ID) !== undefined
+        : flag('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
   };
 }
 
