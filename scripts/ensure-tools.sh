@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Installs the real parts the tests run against, where this machine lacks them:
-# moto's server (AWS wire protocol) and cfn-lint come from pip; git from the system.
+# moto's server (AWS wire protocol) and cfn-lint from pip; OpenSSH's server (for the worker's
+# ssh clone test) from apt when running as root. git is required.
 set -euo pipefail
+
+command -v git >/dev/null 2>&1 || { echo "ensure-tools: git is required (apt-get install git)" >&2; exit 1; }
 
 need_pip=()
 python3 -c 'import moto.server, flask' 2>/dev/null || need_pip+=('moto[server]')
-command -v cfn-lint >/dev/null 2>&1 || python3 -c 'import cfnlint' 2>/dev/null || need_pip+=('cfn-lint')
+command -v cfn-lint >/dev/null 2>&1 || need_pip+=('cfn-lint')
 if ((${#need_pip[@]})); then
   echo "ensure-tools: pip install ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"
 fi
-command -v git >/dev/null 2>&1 || { echo "ensure-tools: git is required (apt-get install git)" >&2; exit 1; }
+
+if [ ! -x /usr/sbin/sshd ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-tools: apt-get install openssh-server (for the ssh clone test)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      openssh-server openssh-client >/dev/null || echo "ensure-tools: could not install openssh-server; the ssh test will be skipped" >&2
+  else
+    echo "ensure-tools: no /usr/sbin/sshd and no root apt-get; the ssh test will be skipped" >&2
+  fi
+fi
