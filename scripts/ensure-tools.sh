@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real parts the tests run against, where this machine lacks them:
-# moto's server (AWS wire protocol) and cfn-lint from pip; OpenSSH's server (for the worker's
-# ssh clone test) from apt when running as root. git is required.
+# moto's server (AWS wire protocol) and cfn-lint from pip, the AWS CLI, and OpenSSH's server (for
+# the worker's ssh clone test) from apt when running as root. git is required.
 set -euo pipefail
 
 command -v git >/dev/null 2>&1 || { echo "ensure-tools: git is required (apt-get install git)" >&2; exit 1; }
@@ -12,6 +12,14 @@ command -v cfn-lint >/dev/null 2>&1 || need_pip+=('cfn-lint')
 if ((${#need_pip[@]})); then
   echo "ensure-tools: pip install ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"
+fi
+
+# The seed's bin/trigger_job.sh is tested with a real AWS CLI (v1 from pip or v2 from Debian).
+if ! command -v aws >/dev/null 2>&1; then
+  echo "ensure-tools: installing the AWS CLI"
+  python3 -m pip install --quiet awscli 2>/dev/null ||
+    { [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null; } ||
+    { echo "ensure-tools: the AWS CLI is required (pip install awscli)" >&2; exit 1; }
 fi
 
 if [ ! -x /usr/sbin/sshd ]; then
