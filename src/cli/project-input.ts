@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
 import { assertTransportAllowed, parseGitUrl } from '../core/git-url.js';
-import { DEFAULTS_KEY } from '../core/names.js';
 import {
   type ProjectConfig,
   type ProjectDocument,
@@ -10,7 +9,7 @@ import {
   resolveProjectConfig,
 } from '../core/project-config.js';
 import { REDACTED } from '../core/redact.js';
-import type { Registry } from '../ports/registry.js';
+import { loadDefaults, type Registry } from '../ports/registry.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -105,12 +104,7 @@ export async function checkProjectDocument(
   registry: Registry,
   options: { allowLocalGitUrls: boolean },
 ): Promise<ProjectConfig> {
-  const defaultsText = await registry.get(DEFAULTS_KEY);
-  const defaults =
-    defaultsText === undefined
-      ? undefined
-      : parseProjectDocument(defaultsText, registry.describe(DEFAULTS_KEY));
-  const config = resolveProjectConfig(defaults, document);
+  const config = resolveProjectConfig(await loadDefaults(registry), document);
   const remote = parseGitUrl(config.gitUrl);
   assertTransportAllowed(remote, { local: options.allowLocalGitUrls });
   return config;

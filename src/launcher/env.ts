@@ -1,5 +1,5 @@
 import { parseWorkerProjectName } from '../adapters/aws/codebuild-job-launcher.js';
-import { EnvironmentError, IwompError } from '../core/errors.js';
+import { optionalVar, readVar, requiredVar } from '../core/env-vars.js';
 import { parseConfigPath } from '../core/names.js';
 
 /** The launcher Lambda's environment, read once at the edge. Names are the seed's. */
@@ -13,24 +13,9 @@ export interface LauncherEnv {
 /** Reads and checks the launcher's environment; every problem names its variable. */
 export function parseLauncherEnv(env: NodeJS.ProcessEnv): LauncherEnv {
   return {
-    configPath: check('CONFIGPATH', () => parseConfigPath(nonEmpty(env.CONFIGPATH) ?? 'iwomp-in-aws')),
-    workerProject: check('WORKER_PROJECT_NAME', () => {
-      const value = nonEmpty(env.WORKER_PROJECT_NAME);
-      if (value === undefined) throw new IwompError('is required');
-      return parseWorkerProjectName(value);
-    }),
+    configPath: readVar('CONFIGPATH', () => parseConfigPath(optionalVar(env.CONFIGPATH) ?? 'iwomp-in-aws')),
+    workerProject: readVar('WORKER_PROJECT_NAME', () =>
+      parseWorkerProjectName(requiredVar(env.WORKER_PROJECT_NAME)),
+    ),
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function check<T>(variable: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof IwompError) throw new EnvironmentError(variable, error.message, { cause: error });
-    throw error;
-  }
 }

@@ -31,15 +31,21 @@ export interface Registry {
   delete(key: RegistryKey): Promise<boolean>;
 }
 
+/** The `_default` document: undefined when absent, a ConfigError when malformed (fail closed). */
+export async function loadDefaults(registry: Registry): Promise<ProjectDocument | undefined> {
+  return parseDefaults(registry, await registry.get(DEFAULTS_KEY));
+}
+
+function parseDefaults(registry: Registry, text: string | undefined): ProjectDocument | undefined {
+  return text === undefined ? undefined : parseProjectDocument(text, registry.describe(DEFAULTS_KEY));
+}
+
 /** A project's resolved configuration, read from the registry: `_default` first, then the project. */
 export async function loadProjectConfig(registry: Registry, project: string): Promise<ProjectConfig> {
   const name = parseProjectName(project);
   const [defaultsText, projectText] = await Promise.all([registry.get(DEFAULTS_KEY), registry.get(name)]);
   if (projectText === undefined) throw new ProjectNotFoundError(name, registry.describe(name));
-  const defaults: ProjectDocument | undefined =
-    defaultsText === undefined
-      ? undefined
-      : parseProjectDocument(defaultsText, registry.describe(DEFAULTS_KEY));
+  const defaults = parseDefaults(registry, defaultsText);
   const document = parseProjectDocument(projectText, registry.describe(name));
   try {
     return resolveProjectConfig(defaults, document);

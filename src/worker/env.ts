@@ -1,5 +1,5 @@
 import { parseRegistrySpec, type RegistrySpec } from '../adapters/create-registry.js';
-import { EnvironmentError, IwompError } from '../core/errors.js';
+import { flagVar, optionalVar, readVar, requiredVar } from '../core/env-vars.js';
 import { parseBranchName, parseCommit, parseConfigPath, parseProjectName } from '../core/names.js';
 
 /** The worker's environment, read once at the edge. Names are the seed's, so CodeBuild setups keep working. */
@@ -31,43 +31,19 @@ export interface WorkerEnv {
 /** Reads and checks the worker's environment; every problem names its variable. */
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const registry = parseRegistrySpec(env.IWOMP_REGISTRY);
-  const commit = optional(env.GITCOMMIT);
-  const workRoot = optional(env.IWOMP_WORKDIR);
+  const commit = optionalVar(env.GITCOMMIT);
+  const workRoot = optionalVar(env.IWOMP_WORKDIR);
   return {
-    configPath: check('CONFIGPATH', () => parseConfigPath(optional(env.CONFIGPATH) ?? 'iwomp-in-aws')),
-    project: check('PROJECTNAME', () => parseProjectName(required(env.PROJECTNAME))),
-    branch: check('GITBRANCH', () => parseBranchName(required(env.GITBRANCH))),
-    ...(commit === undefined ? {} : { commit: check('GITCOMMIT', () => parseCommit(commit)) }),
+    configPath: readVar('CONFIGPATH', () => parseConfigPath(optionalVar(env.CONFIGPATH) ?? 'iwomp-in-aws')),
+    project: readVar('PROJECTNAME', () => parseProjectName(requiredVar(env.PROJECTNAME))),
+    branch: readVar('GITBRANCH', () => parseBranchName(requiredVar(env.GITBRANCH))),
+    ...(commit === undefined ? {} : { commit: readVar('GITCOMMIT', () => parseCommit(commit)) }),
     registry,
-    local: flag('IWOMP_LOCAL', env.IWOMP_LOCAL),
+    local: flagVar('IWOMP_LOCAL', env.IWOMP_LOCAL),
     ...(workRoot === undefined ? {} : { workRoot }),
     keepWorkDir:
-      optional(env.IWOMP_KEEP_WORKDIR) === undefined
-        ? optional(env.CODEBUILD_BUILD_ID) !== undefined
-        : flag('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
+      optionalVar(env.IWOMP_KEEP_WORKDIR) === undefined
+        ? optionalVar(env.CODEBUILD_BUILD_ID) !== undefined
+        : flagVar('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
   };
-}
-
-export function optional(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function required(value: string | undefined): string {
-  if (value === undefined || value === '') throw new IwompError('is required');
-  return value;
-}
-
-function flag(name: string, value: string | undefined): boolean {
-  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
-  if (value === '1' || value === 'true') return true;
-  throw new EnvironmentError(name, `expected 1 or 0, got ${JSON.stringify(value)}`);
-}
-
-function check<T>(variable: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof IwompError) throw new EnvironmentError(variable, error.message, { cause: error });
-    throw error;
-  }
 }

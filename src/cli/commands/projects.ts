@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { ConfigError, ProjectNotFoundError } from '../../core/errors.js';
-import { DEFAULTS_KEY, parseProjectName } from '../../core/names.js';
+import { parseProjectName } from '../../core/names.js';
 import {
   holdsSecret,
   type ProjectDocument,
@@ -8,7 +8,7 @@ import {
   resolveProjectConfig,
 } from '../../core/project-config.js';
 import { Redactor, secretValues } from '../../core/redact.js';
-import type { Registry } from '../../ports/registry.js';
+import { loadDefaults, type Registry } from '../../ports/registry.js';
 import type { Backend } from '../backend.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -239,12 +239,7 @@ async function resolvesWithDefaults(
     (s): s is string => s !== undefined,
   );
   try {
-    const defaultsText = await registry.get(DEFAULTS_KEY);
-    const defaults =
-      defaultsText === undefined
-        ? undefined
-        : parseProjectDocument(defaultsText, registry.describe(DEFAULTS_KEY));
-    const config = resolveProjectConfig(defaults, document);
+    const config = resolveProjectConfig(await loadDefaults(registry), document);
     return { secrets: withJsonForms([...own, ...secretValues(config.auth)]) };
   } catch (error) {
     if (error instanceof ConfigError) return { problem: error.message, secrets: withJsonForms(own) };
