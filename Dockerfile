@@ -20,8 +20,9 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/* \
   && npm install --global "aws-cdk@${CDK_CLI_VERSION}" \
   && npm cache clean --force
-# The bundles are ES modules: the package.json beside them says so.
+# The bundles are ES modules (entries and their chunks): the package.json beside them says so.
 COPY --from=build /src/dist/worker.js /src/dist/cli.js /opt/iwomp/
+COPY --from=build /src/dist/chunks/ /opt/iwomp/chunks/
 RUN printf '{"type":"module"}\n' > /opt/iwomp/package.json \
   && ln -s /opt/iwomp/worker.js /usr/local/bin/iwomp-worker \
   && ln -s /opt/iwomp/cli.js /usr/local/bin/iwomp

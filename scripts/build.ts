@@ -2,7 +2,7 @@
  * Bundles each runtime entry into one file under dist/: what CodeBuild, Lambda and users run
  * carries its dependencies and nothing else.
  */
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 
@@ -49,17 +49,31 @@ export const lambdaBundleOptions: BuildOptions = {
 /** Entries that run as Lambda handlers, bundled with `lambdaBundleOptions`. */
 export const lambdaEntries: ReadonlySet<keyof typeof entries> = new Set(['launcher']);
 
+/**
+ * Build options for one entry. Node entries are split (`chunks/`): code reached only through a
+ * dynamic import, such as the AWS SDK behind the SSM registry, sits in a chunk that a run on the
+ * folder registry never reads, let alone compiles. Each entry is built on its own, so its chunks
+ * are the same bytes whoever builds it (the infrastructure's worker asset does too). The Lambda
+ * bundle stays one file.
+ */
+export function entryBuildOptions(name: keyof typeof entries, outdir: string): BuildOptions {
+  const entry = entries[name];
+  const banner = bundleOptions.banner?.js ?? '';
+  const lambda = lambdaEntries.has(name);
+  return {
+    ...(lambda ? lambdaBundleOptions : bundleOptions),
+    entryPoints: { [name]: entry.source },
+    outdir,
+    ...(lambda ? {} : { splitting: true, chunkNames: `chunks/${name}-[hash]` }),
+    banner: { js: entry.bin ? `#!/usr/bin/env node\n${banner}` : banner },
+  };
+}
+
 export async function main(): Promise<void> {
-  for (const [name, entry] of Object.entries(entries)) {
-    const outfile = `dist/${name}.js`;
-    const banner = bundleOptions.banner?.js ?? '';
-    await build({
-      ...(lambdaEntries.has(name as keyof typeof entries) ? lambdaBundleOptions : bundleOptions),
-      entryPoints: [entry.source],
-      outfile,
-      banner: { js: entry.bin ? `#!/usr/bin/env node\n${banner}` : banner },
-    });
-    if (entry.bin) await chmod(outfile, 0o755);
+  await rm('dist/chunks', { recursive: true, force: true });
+  for (const name of Object.keys(entries) as Array<keyof typeof entries>) {
+    await build(entryBuildOptions(name, 'dist'));
+    if (entries[name].bin) await chmod(`dist/${name}.js`, 0o755);
   }
 }
 

@@ -3,12 +3,14 @@
  * with the local esbuild and the very options of `npm run build`, so what is deployed is byte for
  * byte what `dist/` holds and the benchmarks measure.
  */
+
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { buildSync } from 'esbuild';
-import { bundleOptions, entries, lambdaBundleOptions } from '../../scripts/build.js';
+import { entries, entryBuildOptions, lambdaBundleOptions } from '../../scripts/build.js';
 import { IwompError } from '../core/errors.js';
 
 /** The package root: entries, the lock file and `node_modules` are found from here. */
@@ -17,8 +19,8 @@ export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** Source of the launcher's Lambda handler (`handler` export). */
 export const launcherEntry = join(packageRoot, entries.launcher.source);
 
-/** The file name of the worker inside its asset; `.mjs` because the bundle is ESM and carries no package.json. */
-export const WORKER_FILE = 'worker.mjs';
+/** The worker's entry file inside its asset, beside its `chunks/` and a package.json saying it is ESM. */
+export const WORKER_FILE = 'worker.js';
 
 // Every option `bundleOptions` may hold and the NodejsFunction equivalent below handles. An option
 // outside this list would silently make the Lambda bundle differ from dist/launcher.js: refuse it.
@@ -74,24 +76,22 @@ export function launcherBundling(): nodejs.BundlingOptions {
 }
 
 /**
- * Asset bundling that writes the worker bundle (as `npm run build` makes `dist/worker.js`) to
- * `<asset>/worker.mjs`. Local only: the Docker image is a required field that is never used,
- * because local bundling either succeeds or throws.
+ * Asset bundling that writes the worker bundle into the asset exactly as `npm run build` writes
+ * it into dist/ (`worker.js` and its `chunks/`), plus a package.json that marks it ESM. Local
+ * only: the Docker image is a required field that is never used, because local bundling either
+ * succeeds or throws.
  */
 export function workerBundling(): { image: DockerImage; local: ILocalBundling } {
   return {
     image: DockerImage.fromRegistry('local-bundling-only'),
     local: {
       tryBundle(outputDir: string): boolean {
-        const banner = bundleOptions.banner?.js ?? '';
         buildSync({
-          ...bundleOptions,
+          ...entryBuildOptions('worker', outputDir),
           absWorkingDir: packageRoot,
-          entryPoints: [entries.worker.source],
-          outfile: join(outputDir, WORKER_FILE),
-          banner: { js: entries.worker.bin ? `#!/usr/bin/env node\n${banner}` : banner },
           logLevel: 'error',
         });
+        writeFileSync(join(outputDir, 'package.json'), '{"type":"module"}\n');
         return true;
       },
     },

@@ -171,11 +171,18 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
     expect(sha256(asset)).toBe(sha256(join(root, 'dist/launcher.js')));
   });
 
-  it('gives the worker, as its source, the very bundle npm run build makes (dist/worker.js)', () => {
+  it('gives the worker, as its source, the very bundle npm run build makes (dist/worker.js and its chunks)', () => {
+    const built = readdirSync(join(root, 'dist/chunks')).filter((f) => f.startsWith('worker-'));
+    expect(built.length).toBeGreaterThan(0);
     for (const outdir of [managed, lambda]) {
       const [project] = resourcesOf(template(outdir, 'iwomp'), 'AWS::CodeBuild::Project');
-      const asset = join(assetDir(outdir, project.Properties.Source.Location), 'worker.mjs');
-      expect(sha256(asset)).toBe(sha256(join(root, 'dist/worker.js')));
+      const asset = assetDir(outdir, project.Properties.Source.Location);
+      expect(sha256(join(asset, 'worker.js'))).toBe(sha256(join(root, 'dist/worker.js')));
+      expect(readdirSync(join(asset, 'chunks')).sort()).toEqual(built.sort());
+      for (const chunk of built) {
+        expect(sha256(join(asset, 'chunks', chunk))).toBe(sha256(join(root, 'dist/chunks', chunk)));
+      }
+      expect(JSON.parse(readFileSync(join(asset, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
     }
   });
 });

@@ -232,7 +232,7 @@ describe('IwompPipeline with the default (managed) worker image', () => {
       version: '0.2',
       phases: {
         install: { 'runtime-versions': { nodejs: '22' } },
-        build: { commands: ['node worker.mjs'] },
+        build: { commands: ['node worker.js'] },
       },
     });
     template.resourceCountIs('AWS::ECR::Repository', 0);
@@ -300,7 +300,7 @@ describe('IwompPipeline with a Lambda build image', () => {
     });
     expect(project.Properties.TimeoutInMinutes).toBeUndefined();
     expect(JSON.parse(project.Properties.Source.BuildSpec).phases).toEqual({
-      build: { commands: ['node worker.mjs'] },
+      build: { commands: ['node worker.js'] },
     });
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
     expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7]);

@@ -168,12 +168,13 @@ export class ProcessJobLauncher implements JobLauncher {
 }
 
 /**
- * A program built by `npm run build`: beside this module when it is bundled into dist/, or in
- * the package's dist/ when it runs from source (tests, `tsx`).
+ * A program built by `npm run build`: beside this module when it is bundled into dist/ (or one up,
+ * when it landed in dist/chunks/), or in the package's dist/ when it runs from source (tests, `tsx`).
  */
 export function bundledProgram(name: string): string {
   const candidates = [
     join(import.meta.dirname, `${name}.js`),
+    join(import.meta.dirname, '..', `${name}.js`),
     resolve(import.meta.dirname, '../../../dist', `${name}.js`),
   ];
   const found = candidates.find((path) => existsSync(path));
