@@ -17,6 +17,7 @@ export function gitEnvironment(
   inherited: NodeJS.ProcessEnv,
   remote: GitRemote,
   auth: GitAuth,
+  branch: string,
   ssh?: SshFiles,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -28,7 +29,9 @@ export function gitEnvironment(
     // Only the transport this project uses: no `ext::`, no submodule or redirect to another protocol.
     ['protocol.allow', 'never'],
     [`protocol.${remote.transport}.allow`, 'always'],
-    ['init.defaultBranch', 'iwomp'],
+    // `git init` starts HEAD on the branch to deploy: the name travels as a config value, never
+    // as an argument, and no separate `symbolic-ref` call is needed.
+    ['init.defaultBranch', branch],
     ['advice.detachedHead', 'false'],
     // Check files out on every core (git's default is one): ~30% faster on a 5,000-file tree.
     ['checkout.workers', '0'],

@@ -27,21 +27,21 @@ export interface FetchBranchOptions {
 
 /**
  * Shallow, single-branch clone of one branch, made of plumbing steps so that the branch name
- * only ever reaches git after `--end-of-options` or inside a `refs/heads/` path, and the commit
+ * only ever reaches git after `--end-of-options` (the fetch refspec) or as a config value in the
+ * environment (`init.defaultBranch`), never where it could be read as an option, and the commit
  * is checked before any file is checked out. Returns the commit checked out.
  */
 export async function fetchBranch(options: FetchBranchOptions): Promise<string> {
   const { remote, auth, branch, dir } = options;
   const ssh = auth.kind === 'ssh' ? await writeSshFiles(options.secretsDir, auth) : undefined;
   try {
-    const env = gitEnvironment(options.env, remote, auth, ssh);
+    const env = gitEnvironment(options.env, remote, auth, branch, ssh);
     const git = (args: string[]) =>
       runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr });
     const objectFormat = options.commit?.length === 64 ? 'sha256' : 'sha1';
 
     await mkdir(dir, { recursive: true });
     await git(['init', '--quiet', '--template=', `--object-format=${objectFormat}`]);
-    await git(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
     await git(['remote', 'add', '--end-of-options', 'origin', remote.url]);
     const fetched = await git([
       'fetch',
