@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Moto, startMoto } from '../support/moto.js';
+import { type ProcessRun, runProcess } from '../support/process.js';
 import { createStackWithOutputs, createTopicWithQueue, type TopicQueue } from '../support/sns-queue.js';
 
 const SCRIPT = resolve(import.meta.dirname, '../../bin/trigger_job.sh');
@@ -29,35 +29,11 @@ beforeEach(async () => {
   while (await topic.next(0)) {}
 });
 
-interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the script with the machine's `aws` CLI, pointed at moto, with only the given variables. */
-function runScript(args: string[], env: Record<string, string> = {}): Promise<ScriptRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [SCRIPT, ...args], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        ...moto.env,
-        IWOMPINAWS_TOPIC_ARN: topic.topicArn,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+function runScript(args: string[], env: Record<string, string> = {}): Promise<ProcessRun> {
+  return runProcess('bash', [SCRIPT, ...args], {
+    cwd: dir,
+    env: { ...moto.env, IWOMPINAWS_TOPIC_ARN: topic.topicArn, ...env },
   });
 }
 

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type CliDeps, runCli } from '../../src/cli/program.js';
+import { runProcess } from './process.js';
 
 export const CLI_BUNDLE = resolve(import.meta.dirname, '../../dist/cli.js');
 
@@ -43,22 +43,5 @@ export function runCliProcess(
   argv: readonly string[],
   options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {},
 ): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...argv], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runProcess(process.execPath, [CLI_BUNDLE, ...argv], options);
 }
