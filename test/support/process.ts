@@ -41,6 +41,8 @@ export function runProcess(
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A child may exit before it reads its input (EPIPE): that is its answer, not a test error.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
 }
