@@ -1,6 +1,7 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { EnvironmentError } from '../core/errors.js';
 import type { PutOptions, Registry, RegistryKey } from '../ports/registry.js';
+import { ssmParameterName } from './aws/ssm-parameter-name.js';
 import type { SsmRegistry, SsmRegistryProps } from './aws/ssm-registry.js';
 import { FileRegistry } from './local/file-registry.js';
 
@@ -35,7 +36,7 @@ class LazySsmRegistry implements Registry {
   constructor(private readonly props: SsmRegistryProps) {}
 
   describe(key: RegistryKey): string {
-    return `/${this.props.configPath}/${key}`;
+    return ssmParameterName(this.props.configPath, key);
   }
 
   private load(): Promise<SsmRegistry> {

@@ -36,14 +36,22 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
   const ssh = auth.kind === 'ssh' ? await writeSshFiles(options.secretsDir, auth) : undefined;
   try {
     const env = gitEnvironment(options.env, remote, auth, branch, ssh);
-    const git = (args: string[]) =>
+    const run = (args: string[]) =>
       runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr });
+    // Every step but the fetch fails the same way; the fetch's failure is told apart below.
+    const git = async (args: string[]) => {
+      const result = await run(args);
+      if (result.code !== 0) {
+        throw new CloneError(`git ${args[0]} failed (exit ${result.code}): ${lastLine(result.stderr)}`);
+      }
+      return result;
+    };
     const objectFormat = options.commit?.length === 64 ? 'sha256' : 'sha1';
 
     await mkdir(dir, { recursive: true });
     await git(['init', '--quiet', '--template=', `--object-format=${objectFormat}`]);
     await git(['remote', 'add', '--end-of-options', 'origin', remote.url]);
-    const fetched = await git([
+    const fetched = await run([
       'fetch',
       '--quiet',
       '--depth=1',
@@ -66,9 +74,7 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     if (options.commit !== undefined && head !== options.commit) {
       throw new SupersededError(branch, options.commit, head);
     }
-    const checkout = await git(['reset', '--quiet', '--hard', head]);
-    if (checkout.code !== 0)
-      throw new CloneError(`git checkout of ${head} failed: ${lastLine(checkout.stderr)}`);
+    await git(['reset', '--quiet', '--hard', head]);
     return head;
   } finally {
     await rm(options.secretsDir, { recursive: true, force: true });
@@ -93,7 +99,7 @@ interface GitResult {
   readonly stderr: string;
 }
 
-/** Runs git with an argv array (no shell). Its stderr is redacted, shown live and kept for messages. */
+/** Runs git with an argv array (no shell). Its stderr is redacted, then shown and kept for messages. */
 function runGit(
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; redactor: Redactor; stderr: Writable },
@@ -118,12 +124,7 @@ function runGit(
     child.on('close', (code, signal) => {
       const redacted = options.redactor.redact(stderr);
       if (redacted.length > 0) options.stderr.write(redacted);
-      const status = code ?? (signal ? 128 : 1);
-      if (status !== 0 && args[0] !== 'fetch') {
-        reject(new CloneError(`git ${args[0]} failed (exit ${status}): ${lastLine(redacted)}`));
-        return;
-      }
-      resolve({ code: status, stdout, stderr: redacted });
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: redacted });
     });
   });
 }

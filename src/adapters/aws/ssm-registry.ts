@@ -9,6 +9,7 @@ import {
 import { RegistryError } from '../../core/errors.js';
 import { DEFAULTS_KEY } from '../../core/names.js';
 import type { PutOptions, Registry, RegistryKey } from '../../ports/registry.js';
+import { ssmParameterName } from './ssm-parameter-name.js';
 
 export interface SsmRegistryProps {
   /** Registry root, already checked by `parseConfigPath` (no leading or trailing `/`). */
@@ -24,14 +25,16 @@ export interface SsmRegistryProps {
 export class SsmRegistry implements Registry {
   private readonly ssm: SSMClient;
   private readonly root: string;
+  private readonly configPath: string;
 
   constructor(props: SsmRegistryProps) {
     this.ssm = props.ssm ?? new SSMClient({});
+    this.configPath = props.configPath;
     this.root = `/${props.configPath}`;
   }
 
   describe(key: RegistryKey): string {
-    return `${this.root}/${key}`;
+    return ssmParameterName(this.configPath, key);
   }
 
   async get(key: RegistryKey): Promise<string | undefined> {
