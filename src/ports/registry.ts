@@ -43,7 +43,14 @@ function parseDefaults(registry: Registry, text: string | undefined): ProjectDoc
 /** A project's resolved configuration, read from the registry: `_default` first, then the project. */
 export async function loadProjectConfig(registry: Registry, project: string): Promise<ProjectConfig> {
   const name = parseProjectName(project);
-  const [defaultsText, projectText] = await Promise.all([registry.get(DEFAULTS_KEY), registry.get(name)]);
+  // Both reads at once, but their failures reported in a fixed order (defaults first): which read
+  // fails first must not change the message.
+  const [defaultsRead, projectRead] = await Promise.allSettled([
+    registry.get(DEFAULTS_KEY),
+    registry.get(name),
+  ]);
+  const defaultsText = settledValue(defaultsRead);
+  const projectText = settledValue(projectRead);
   if (projectText === undefined) throw new ProjectNotFoundError(name, registry.describe(name));
   const defaults = parseDefaults(registry, defaultsText);
   const document = parseProjectDocument(projectText, registry.describe(name));
@@ -54,4 +61,9 @@ export async function loadProjectConfig(registry: Registry, project: string): Pr
       throw new ConfigError(`${registry.describe(name)}: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }

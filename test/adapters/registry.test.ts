@@ -103,6 +103,22 @@ describe.each(adapters)('%s', (_name, make) => {
   });
 });
 
+describe('loadProjectConfig', () => {
+  it('reports a failing _default read before a failing project read, whichever fails first', async () => {
+    const failing: Registry = {
+      describe: (k) => `/x/${k}`,
+      get: (k) =>
+        k === '_default'
+          ? new Promise((_, reject) => setTimeout(() => reject(new RegistryError('defaults broke')), 20))
+          : Promise.reject(new RegistryError('project broke')),
+      put: async () => {},
+      list: async () => [],
+      delete: async () => false,
+    };
+    await expect(loadProjectConfig(failing, 'demo')).rejects.toThrow('defaults broke');
+  });
+});
+
 describe('SsmRegistry specifics', () => {
   it('reads SecureString parameters decrypted, and stores secrets as SecureString', async () => {
     const registry = new SsmRegistry({ configPath: 'secure/iwomp', ssm });
