@@ -1,7 +1,14 @@
-import { IwompError, type IwompErrorOptions } from '../core/errors.js';
+import {
+  IwompError,
+  type IwompErrorOptions,
+  type ServiceErrorOptions,
+  type ServiceFailure,
+} from '../core/errors.js';
 
 /** The command line itself is wrong: an unknown option, a missing argument, options that conflict. */
 export class UsageError extends IwompError {
+  readonly category = 'usage';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'UsageError';
@@ -10,14 +17,19 @@ export class UsageError extends IwompError {
 
 /** An AWS call the CLI makes (SNS publish, CloudFormation describe) failed. */
 export class AwsServiceError extends IwompError {
-  constructor(message: string, options?: IwompErrorOptions) {
+  readonly category: ServiceFailure;
+
+  constructor(message: string, options: ServiceErrorOptions = {}) {
     super(message, options);
     this.name = 'AwsServiceError';
+    this.category = options.category ?? 'unavailable';
   }
 }
 
 /** Something the CLI looked up does not exist: the stack, its `JobTopicArn` output. */
 export class NotFoundError extends IwompError {
+  readonly category = 'not-found';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'NotFoundError';
@@ -26,6 +38,8 @@ export class NotFoundError extends IwompError {
 
 /** The pipeline refused a trigger (local mode decides at once; AWS decides later, in the Lambda). */
 export class TriggerRejectedError extends IwompError {
+  readonly category = 'policy';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'TriggerRejectedError';

@@ -1,13 +1,4 @@
-import {
-  BranchNotAllowedError,
-  ConfigError,
-  EnvironmentError,
-  InvalidInputError,
-  ProjectNotFoundError,
-  RegistryError,
-} from '../core/errors.js';
-import { JobNotFoundError, LocalStateError } from '../local/errors.js';
-import { AwsServiceError, NotFoundError, TriggerRejectedError, UsageError } from './errors.js';
+import { categoryOf, unreachable } from '../core/errors.js';
 
 /**
  * Exit codes of `iwomp`, documented in docs/cli.md. `iwomp worker` exits with the worker's own
@@ -29,31 +20,31 @@ export const CliExitCode = {
   rejected: 6,
 } as const;
 
-/** Maps an error thrown by a command to its exit code. */
+/** Maps an error thrown by a command to its exit code, by its category. */
 export function cliExitCodeFor(error: unknown): number {
-  if (error instanceof UsageError) return CliExitCode.usage;
-  if (error instanceof TriggerRejectedError || error instanceof BranchNotAllowedError)
-    return CliExitCode.rejected;
-  if (
-    error instanceof ProjectNotFoundError ||
-    error instanceof NotFoundError ||
-    error instanceof JobNotFoundError
-  ) {
-    return CliExitCode.notFound;
+  const category = categoryOf(error);
+  switch (category) {
+    case 'usage':
+      return CliExitCode.usage;
+    case 'policy':
+      return CliExitCode.rejected;
+    case 'not-found':
+      return CliExitCode.notFound;
+    case 'invalid-input':
+    case 'invalid-config':
+    case 'environment':
+      return CliExitCode.invalidInput;
+    case 'unavailable':
+    case 'misconfigured':
+      return CliExitCode.service;
+    // The worker's own failures reach the CLI only through `iwomp worker`, which exits with the
+    // worker's codes; anywhere else they are unexpected.
+    case 'clone':
+    case 'superseded':
+    case 'command':
+    case 'internal':
+      return CliExitCode.internal;
+    default:
+      return unreachable(category);
   }
-  if (
-    error instanceof InvalidInputError ||
-    error instanceof ConfigError ||
-    error instanceof EnvironmentError
-  ) {
-    return CliExitCode.invalidInput;
-  }
-  if (
-    error instanceof RegistryError ||
-    error instanceof AwsServiceError ||
-    error instanceof LocalStateError
-  ) {
-    return CliExitCode.service;
-  }
-  return CliExitCode.internal;
 }

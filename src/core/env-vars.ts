@@ -1,4 +1,4 @@
-import { EnvironmentError, IwompError } from './errors.js';
+import { EnvironmentError, InvalidInputError, IwompError } from './errors.js';
 
 /**
  * Helpers for the entry points that read their environment once. An empty variable counts as
@@ -10,7 +10,7 @@ export function optionalVar(value: string | undefined): string | undefined {
 
 export function requiredVar(value: string | undefined): string {
   const set = optionalVar(value);
-  if (set === undefined) throw new IwompError('is required');
+  if (set === undefined) throw new InvalidInputError('value', 'is required');
   return set;
 }
 

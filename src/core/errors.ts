@@ -1,23 +1,94 @@
 /**
  * Named errors of the pipeline. Each one is a failure a user can act on; its message is one line
- * that says what was wrong and, where it helps, what to do. Entry points map them to exit codes
- * (see `exit-codes.ts`) and print `iwomp: <message>`.
+ * that says what was wrong and, where it helps, what to do.
+ *
+ * Every error carries a {@link ErrorCategory}, given once, by its class (or, for errors whose
+ * cause decides, by the adapter that raised it). Everything that reacts to a failure derives its
+ * reaction from the category alone, with an exhaustive switch: the launcher's rejected / failed
+ * decision (`launcher/outcome.ts`), the worker's exit code (`exit-codes.ts`) and the CLI's
+ * (`cli/exit-codes.ts`). A new error class must name its category, or it does not compile.
  */
+
+/**
+ * What kind of failure an error is, from the point of view of whoever must act on it.
+ *
+ * - `invalid-input`: the request itself breaks a rule (a project or branch name, a commit, the message).
+ * - `environment`: the process was started with a missing or refused environment variable.
+ * - `not-found`: what the request names does not exist (a project, a job, a stack output).
+ * - `invalid-config`: a registry document is not a valid project configuration.
+ * - `policy`: the request is well formed but the rules refuse it (branch not allowed).
+ * - `unavailable`: a service could not be reached or asked to slow down; waiting may help.
+ * - `misconfigured`: the pipeline's own setup must be fixed first (permissions, a missing
+ *   resource, no credentials); retrying as is cannot help, replaying after the fix will.
+ * - `clone`: git could not fetch or check out the branch.
+ * - `superseded`: the branch moved past the commit asked for; nothing ran.
+ * - `command`: the deploy command failed or could not start; the error carries its status.
+ * - `usage`: the command line itself is wrong (CLI only).
+ * - `internal`: a bug; something the pipeline did not expect.
+ */
+export type ErrorCategory =
+  | 'invalid-input'
+  | 'environment'
+  | 'not-found'
+  | 'invalid-config'
+  | 'policy'
+  | 'unavailable'
+  | 'misconfigured'
+  | 'clone'
+  | 'superseded'
+  | 'command'
+  | 'usage'
+  | 'internal';
+
+/** The category of any thrown value: an IwompError's own, `internal` for anything else. */
+export function categoryOf(error: unknown): ErrorCategory {
+  return error instanceof IwompError ? error.category : 'internal';
+}
+
+/** For exhaustive switches over a union: a missing case is a compile error. */
+export function unreachable(value: never): never {
+  throw new InternalError(`unexpected value ${JSON.stringify(value)}`);
+}
 
 export interface IwompErrorOptions {
   readonly cause?: unknown;
 }
 
-/** Base class: every error the pipeline raises on purpose. */
-export class IwompError extends Error {
+/** Base class: every error the pipeline raises on purpose. Subclasses name their category. */
+export abstract class IwompError extends Error {
+  abstract readonly category: ErrorCategory;
+
   constructor(message: string, options: IwompErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'IwompError';
   }
 }
 
+/** A bug or a broken assumption: something the pipeline did not expect. */
+export class InternalError extends IwompError {
+  readonly category = 'internal';
+
+  constructor(message: string, options?: IwompErrorOptions) {
+    super(message, options);
+    this.name = 'InternalError';
+  }
+}
+
+/** Whether a service failure can pass by waiting (`unavailable`) or needs a person (`misconfigured`). */
+export type ServiceFailure = 'unavailable' | 'misconfigured';
+
+export interface ServiceErrorOptions extends IwompErrorOptions {
+  /**
+   * Decided by the adapter that called the service, from the service's answer.
+   * @default 'unavailable'
+   */
+  readonly category?: ServiceFailure;
+}
+
 /** A required environment variable is missing or holds a value the pipeline refuses. */
 export class EnvironmentError extends IwompError {
+  readonly category = 'environment';
+
   constructor(
     readonly variable: string,
     message: string,
@@ -30,8 +101,10 @@ export class EnvironmentError extends IwompError {
 
 /** A project name, branch name or commit that fails the naming rules. */
 export class InvalidInputError extends IwompError {
+  readonly category = 'invalid-input';
+
   constructor(
-    readonly field: 'project' | 'branch' | 'commit' | 'configPath' | 'message',
+    readonly field: 'project' | 'branch' | 'commit' | 'configPath' | 'message' | 'value',
     message: string,
     options?: IwompErrorOptions,
   ) {
@@ -40,11 +113,17 @@ export class InvalidInputError extends IwompError {
   }
 }
 
-/** The registry could not be read or written (network, permissions, a broken store). */
+/**
+ * The registry could not be read or written (network, permissions, a broken store). The adapter
+ * that called the store says whether waiting can help.
+ */
 export class RegistryError extends IwompError {
-  constructor(message: string, options?: IwompErrorOptions) {
+  readonly category: ServiceFailure;
+
+  constructor(message: string, options: ServiceErrorOptions = {}) {
     super(message, options);
     this.name = 'RegistryError';
+    this.category = options.category ?? 'unavailable';
   }
 }
 
@@ -55,6 +134,8 @@ export class RegistryError extends IwompError {
  * fix the deployment first (`configuration`: missing worker project, access denied).
  */
 export class JobStartError extends IwompError {
+  readonly category: ServiceFailure;
+
   constructor(
     readonly kind: 'transient' | 'configuration',
     message: string,
@@ -62,11 +143,14 @@ export class JobStartError extends IwompError {
   ) {
     super(message, options);
     this.name = 'JobStartError';
+    this.category = kind === 'transient' ? 'unavailable' : 'misconfigured';
   }
 }
 
 /** The project is not in the registry. */
 export class ProjectNotFoundError extends IwompError {
+  readonly category = 'not-found';
+
   constructor(
     readonly project: string,
     readonly location: string,
@@ -78,6 +162,8 @@ export class ProjectNotFoundError extends IwompError {
 
 /** A registry document is not a valid project configuration. */
 export class ConfigError extends IwompError {
+  readonly category = 'invalid-config';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'ConfigError';
@@ -86,6 +172,8 @@ export class ConfigError extends IwompError {
 
 /** The branch does not match the project's `branches` rules. */
 export class BranchNotAllowedError extends IwompError {
+  readonly category = 'policy';
+
   constructor(
     readonly project: string,
     readonly branch: string,
@@ -98,6 +186,8 @@ export class BranchNotAllowedError extends IwompError {
 
 /** git could not fetch or check out the branch. */
 export class CloneError extends IwompError {
+  readonly category = 'clone';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'CloneError';
@@ -106,6 +196,8 @@ export class CloneError extends IwompError {
 
 /** The branch has moved past the commit CI asked for: deploying it would deploy untested code. */
 export class SupersededError extends IwompError {
+  readonly category = 'superseded';
+
   constructor(
     readonly branch: string,
     readonly requested: string,
@@ -121,6 +213,8 @@ export class SupersededError extends IwompError {
 
 /** The deploy command could not start, failed, or was killed. */
 export class CommandError extends IwompError {
+  readonly category = 'command';
+
   constructor(
     message: string,
     readonly exitCode: number,

@@ -1,14 +1,4 @@
-import {
-  BranchNotAllowedError,
-  CloneError,
-  CommandError,
-  ConfigError,
-  EnvironmentError,
-  InvalidInputError,
-  ProjectNotFoundError,
-  RegistryError,
-  SupersededError,
-} from './errors.js';
+import { CommandError, categoryOf, unreachable } from './errors.js';
 
 /**
  * Exit codes of the worker, documented in the README. The worker's own failures use 80–85, a
@@ -28,19 +18,32 @@ export const ExitCode = {
   internal: 85,
 } as const;
 
-/** Maps an error raised by the worker to the exit code that names its kind. */
+/** Maps an error raised by the worker to the exit code that names its kind, by its category. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof CommandError) return error.exitCode;
-  if (error instanceof EnvironmentError || error instanceof InvalidInputError) return ExitCode.badEnvironment;
-  if (error instanceof BranchNotAllowedError) return ExitCode.branchNotAllowed;
-  if (error instanceof SupersededError) return ExitCode.superseded;
-  if (error instanceof CloneError) return ExitCode.cloneFailed;
-  if (
-    error instanceof RegistryError ||
-    error instanceof ConfigError ||
-    error instanceof ProjectNotFoundError
-  ) {
-    return ExitCode.registryOrConfig;
+  const category = categoryOf(error);
+  switch (category) {
+    case 'command':
+      return error instanceof CommandError ? error.exitCode : ExitCode.internal;
+    case 'environment':
+    case 'invalid-input':
+      return ExitCode.badEnvironment;
+    case 'policy':
+      return ExitCode.branchNotAllowed;
+    case 'superseded':
+      return ExitCode.superseded;
+    case 'clone':
+      return ExitCode.cloneFailed;
+    // In the worker, services and documents are the registry's: one code for "fix the registry
+    // or its access", whether the read failed, the project is missing or its document is invalid.
+    case 'not-found':
+    case 'invalid-config':
+    case 'unavailable':
+    case 'misconfigured':
+      return ExitCode.registryOrConfig;
+    case 'usage':
+    case 'internal':
+      return ExitCode.internal;
+    default:
+      return unreachable(category);
   }
-  return ExitCode.internal;
 }

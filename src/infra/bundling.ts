@@ -11,7 +11,7 @@ import { DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { buildSync } from 'esbuild';
 import { entries, entryBuildOptions, lambdaBundleOptions } from '../../scripts/build.js';
-import { IwompError } from '../core/errors.js';
+import { InternalError } from '../core/errors.js';
 
 /** The package root: entries, the lock file and `node_modules` are found from here. */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,15 +42,15 @@ export function launcherBundling(): nodejs.BundlingOptions {
   const bundleOptions = lambdaBundleOptions;
   const unmapped = Object.keys(bundleOptions).filter((key) => !MAPPED.has(key));
   if (unmapped.length > 0) {
-    throw new IwompError(
+    throw new InternalError(
       `scripts/build.ts bundleOptions has ${unmapped.join(', ')}, which launcherBundling() does not map yet`,
     );
   }
   if (bundleOptions.bundle !== true || bundleOptions.platform !== 'node' || bundleOptions.format !== 'esm') {
-    throw new IwompError('launcherBundling() expects bundleOptions to bundle ESM for the node platform');
+    throw new InternalError('launcherBundling() expects bundleOptions to bundle ESM for the node platform');
   }
   if (typeof bundleOptions.target !== 'string') {
-    throw new IwompError('launcherBundling() expects one esbuild target string in bundleOptions');
+    throw new InternalError('launcherBundling() expects one esbuild target string in bundleOptions');
   }
   return {
     target: bundleOptions.target,

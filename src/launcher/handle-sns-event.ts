@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { IwompError, JobStartError, RegistryError } from '../core/errors.js';
+import { IwompError } from '../core/errors.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
+import { dispositionOf } from './disposition.js';
 import { type HandleTriggerDeps, handleTrigger } from './handle-trigger.js';
 
 /**
@@ -54,6 +55,8 @@ export interface SnsEventSummary {
  * to the on-failure destination: no trigger is lost.
  */
 export class TriggerFailedError extends IwompError {
+  readonly category = 'unavailable';
+
   constructor(readonly summary: SnsEventSummary) {
     const failed = summary.records.filter((r) => r.outcome === 'failed');
     super(
@@ -163,20 +166,10 @@ export function idempotencyTokenFor(messageId: string): string {
   return createHash('sha256').update(`iwomp-in-aws:sns:${messageId}`).digest('hex');
 }
 
-// Registry failures a retry cannot cure: the role may not read the parameter or decrypt it, or
-// the function has no credentials at all. Everything else (throttling, 5xx, network) may pass.
-const REGISTRY_CONFIGURATION =
-  /^(AccessDenied|AccessDeniedException|UnrecognizedClientException|InvalidClientTokenId|KMS\w*Exception|EnvironmentError)$/;
-
 function failureKind(error: unknown): 'transient' | 'configuration' {
-  if (error instanceof JobStartError) return error.kind;
-  if (
-    error instanceof RegistryError &&
-    error.cause instanceof Error &&
-    REGISTRY_CONFIGURATION.test(error.cause.name)
-  )
-    return 'configuration';
-  return 'transient';
+  const disposition = dispositionOf(error);
+  // A rejection thrown this far is a bug in handleTrigger; still retried, never dropped.
+  return disposition.outcome === 'failed' ? disposition.kind : 'transient';
 }
 
 function tryParse(text: string): TriggerMessage | undefined {

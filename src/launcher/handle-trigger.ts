@@ -1,13 +1,8 @@
 import { assertBranchAllowed } from '../core/branch-policy.js';
-import {
-  BranchNotAllowedError,
-  ConfigError,
-  InvalidInputError,
-  ProjectNotFoundError,
-} from '../core/errors.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
 import type { JobLauncher } from '../ports/job-launcher.js';
 import { loadProjectConfig, type Registry } from '../ports/registry.js';
+import { dispositionOf } from './disposition.js';
 
 /** How one trigger ended. A transient failure is not an outcome: it is thrown, so the trigger is retried. */
 export type TriggerOutcome =
@@ -33,14 +28,16 @@ export async function handleTrigger(
   try {
     message = parseTriggerMessage(text);
   } catch (error) {
-    if (error instanceof InvalidInputError) return { outcome: 'rejected', reason: error.message };
+    if (dispositionOf(error).outcome === 'rejected')
+      return { outcome: 'rejected', reason: (error as Error).message };
     throw error;
   }
   try {
     const config = await loadProjectConfig(deps.registry, message.project);
     assertBranchAllowed(message.project, message.branch, config.branches);
   } catch (error) {
-    if (isPermanent(error)) return { outcome: 'rejected', message, reason: (error as Error).message };
+    if (dispositionOf(error).outcome === 'rejected')
+      return { outcome: 'rejected', message, reason: (error as Error).message };
     throw error;
   }
   const job = await deps.launcher.start({
@@ -50,13 +47,4 @@ export async function handleTrigger(
     ...(options.idempotencyToken === undefined ? {} : { idempotencyToken: options.idempotencyToken }),
   });
   return { outcome: 'accepted', message, jobId: job.id };
-}
-
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof InvalidInputError ||
-    error instanceof ProjectNotFoundError ||
-    error instanceof ConfigError ||
-    error instanceof BranchNotAllowedError
-  );
 }

@@ -2,6 +2,8 @@ import { IwompError, type IwompErrorOptions } from '../core/errors.js';
 
 /** No job with this id in the local state directory. */
 export class JobNotFoundError extends IwompError {
+  readonly category = 'not-found';
+
   constructor(
     readonly jobId: string,
     readonly stateDir: string,
@@ -13,6 +15,8 @@ export class JobNotFoundError extends IwompError {
 
 /** The local state directory (jobs, queue, registry) cannot be read or written, or holds a broken file. */
 export class LocalStateError extends IwompError {
+  readonly category = 'unavailable';
+
   constructor(message: string, options?: IwompErrorOptions) {
     super(message, options);
     this.name = 'LocalStateError';

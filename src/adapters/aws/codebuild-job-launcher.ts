@@ -1,5 +1,5 @@
 import { CodeBuildClient, type EnvironmentVariable, StartBuildCommand } from '@aws-sdk/client-codebuild';
-import { IwompError, JobStartError } from '../../core/errors.js';
+import { InvalidInputError, JobStartError } from '../../core/errors.js';
 import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
 
 export interface CodeBuildJobLauncherProps {
@@ -67,7 +67,8 @@ const WORKER_PROJECT_ARN =
 /** Checks a CodeBuild project name (2–255 of `[A-Za-z0-9_-]`) or project ARN; returns it unchanged. */
 export function parseWorkerProjectName(value: string): string {
   if (!WORKER_PROJECT.test(value) && !WORKER_PROJECT_ARN.test(value)) {
-    throw new IwompError(
+    throw new InvalidInputError(
+      'value',
       `expected a CodeBuild project name (2-255 of [A-Za-z0-9_-]) or project ARN, got ${JSON.stringify(value)}`,
     );
   }

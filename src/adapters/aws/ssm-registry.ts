@@ -6,7 +6,7 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { RegistryError } from '../../core/errors.js';
+import { EnvironmentError, RegistryError, type ServiceFailure } from '../../core/errors.js';
 import { DEFAULTS_KEY } from '../../core/names.js';
 import type { PutOptions, Registry, RegistryKey } from '../../ports/registry.js';
 import { ssmParameterName } from './ssm-parameter-name.js';
@@ -45,9 +45,7 @@ export class SsmRegistry implements Registry {
       return out.Parameter?.Value;
     } catch (error) {
       if (error instanceof ParameterNotFound) return undefined;
-      throw new RegistryError(`cannot read ${this.describe(key)} from SSM: ${errorText(error)}`, {
-        cause: error,
-      });
+      throw registryError(`cannot read ${this.describe(key)} from SSM: ${errorText(error)}`, error);
     }
   }
 
@@ -64,9 +62,7 @@ export class SsmRegistry implements Registry {
         }),
       );
     } catch (error) {
-      throw new RegistryError(`cannot write ${this.describe(key)} to SSM: ${errorText(error)}`, {
-        cause: error,
-      });
+      throw registryError(`cannot write ${this.describe(key)} to SSM: ${errorText(error)}`, error);
     }
   }
 
@@ -85,7 +81,7 @@ export class SsmRegistry implements Registry {
         token = out.NextToken;
       } while (token);
     } catch (error) {
-      throw new RegistryError(`cannot list ${this.root} in SSM: ${errorText(error)}`, { cause: error });
+      throw registryError(`cannot list ${this.root} in SSM: ${errorText(error)}`, error);
     }
     return names.sort();
   }
@@ -96,9 +92,7 @@ export class SsmRegistry implements Registry {
       return true;
     } catch (error) {
       if (error instanceof ParameterNotFound) return false;
-      throw new RegistryError(`cannot delete ${this.describe(key)} in SSM: ${errorText(error)}`, {
-        cause: error,
-      });
+      throw registryError(`cannot delete ${this.describe(key)} in SSM: ${errorText(error)}`, error);
     }
   }
 }
@@ -106,4 +100,32 @@ export class SsmRegistry implements Registry {
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0]}`;
   return String(error);
+}
+
+function registryError(message: string, error: unknown): RegistryError {
+  return new RegistryError(message, { cause: error, category: failureOf(error) });
+}
+
+// SSM answers that a retry cannot cure: the caller may not read the parameter or decrypt it with
+// its KMS key, or has no valid credentials at all. Everything else (throttling, 5xx, network) may pass.
+const NEEDS_A_FIX = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'InvalidKeyId',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+]);
+
+/** Whether a failed SSM call can pass by waiting, decided here, where the SDK's error is known. */
+function failureOf(error: unknown): ServiceFailure {
+  // The Lambda's credential provider (env-credentials.ts) throws this when it has no credentials.
+  if (error instanceof EnvironmentError) return 'misconfigured';
+  const name = error instanceof Error ? error.name : undefined;
+  return name !== undefined && NEEDS_A_FIX.has(name) ? 'misconfigured' : 'unavailable';
 }
