@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LocalBackend } from '../src/local/local-backend.js';
+import { LocalBackend } from '../src/adapters/local/local-backend.js';
 
 const RUNS = 15;
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');

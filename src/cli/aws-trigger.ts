@@ -3,8 +3,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { EnvironmentError } from '../core/errors.js';
 import { quote } from '../core/names.js';
 import { formatTriggerMessage } from '../core/trigger-message.js';
-import type { TriggerBackend, TriggerReport, TriggerRequest } from './backend.js';
 import { AwsServiceError, awsErrorText, NotFoundError, UsageError } from './errors.js';
+import type { TriggerBackend, TriggerReport, TriggerRequest } from './trigger-backend.js';
 
 /** The stack output that names the trigger topic (the seed's name). */
 export const TOPIC_OUTPUT = 'JobTopicArn';

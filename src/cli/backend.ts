@@ -1,55 +1,11 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { TriggerMessage } from '../core/trigger-message.js';
+import type { JobTracker } from '../ports/job-tracker.js';
 import type { Registry } from '../ports/registry.js';
 import type { CliIo } from './io.js';
 import type { BackendKind, CliSettings } from './settings.js';
-
-/** One trigger, already validated by the core rules. */
-export interface TriggerRequest {
-  readonly message: TriggerMessage;
-  /** `--wait`: follow the job to its end and exit with its status (local mode). */
-  readonly wait: boolean;
-  /** `--topic-arn` (AWS). */
-  readonly topicArn?: string;
-  /** `--stack-name`: the stack whose `JobTopicArn` output names the topic (AWS). */
-  readonly stackName: string;
-}
-
-/** What a trigger printed and returned. */
-export interface TriggerReport {
-  /** Lines for a human, printed on stdout. */
-  readonly lines: readonly string[];
-  /** The `--json` document. */
-  readonly json: Readonly<Record<string, unknown>>;
-  /** Exit with this code instead of 0 (for example the status of a job followed with `--wait`). */
-  readonly exitCode?: number;
-}
-
-/**
- * Sends a trigger to a pipeline: SNS publish in AWS, the launcher logic and a local job in local
- * mode. A trigger the pipeline refuses throws `TriggerRejectedError` (exit code 6).
- */
-export interface TriggerBackend {
-  trigger(request: TriggerRequest): Promise<TriggerReport>;
-}
-
-/** What local mode's trigger gets to work with. */
-export interface LocalTriggerContext {
-  /** The registry the CLI resolved: `<stateDir>/registry` unless `IWOMP_REGISTRY` says otherwise. */
-  readonly registry: Registry;
-  /** Absolute path of the local state directory (`IWOMP_STATE_DIR`, default `.iwomp`). */
-  readonly stateDir: string;
-  readonly settings: CliSettings;
-  /** The CLI's environment, for the child worker (PATH, HOME, …). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** For progress while `--wait` follows a job (stderr), and nothing else: results go in the report. */
-  readonly io: CliIo;
-}
-
-/** Builds the local trigger: the seam where local mode plugs into `iwomp trigger --local`. */
-export type LocalTriggerFactory = (context: LocalTriggerContext) => TriggerBackend;
+import type { LocalTriggerFactory, TriggerBackend } from './trigger-backend.js';
 
 /** SDK clients the CLI uses; each defaults to one from the SDK's default chain. */
 export interface AwsClients {
@@ -71,6 +27,11 @@ export interface Backend {
   /** Loaded on first use: `--help` and local runs never load the AWS SDK. */
   registry(): Promise<Registry>;
   triggers(): Promise<TriggerBackend>;
+  /**
+   * Where jobs are read back. Local mode's jobs are the only ones kept today, so both backends
+   * read the state directory; builds in AWS are seen in CodeBuild.
+   */
+  jobs(): Promise<JobTracker>;
 }
 
 export interface BackendDeps {
@@ -98,6 +59,10 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
     settings,
     allowsLocalGitUrls: settings.backend === 'local',
     registry: getRegistry,
+    jobs: async () => {
+      const { LocalJobTracker } = await import('../adapters/local/local-job-tracker.js');
+      return new LocalJobTracker(settings.stateDir);
+    },
     triggers: async () => {
       if (settings.backend === 'local') {
         return deps.localTrigger({

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { type AwsClients, type Backend, createBackend, type LocalTriggerFactory } from './backend.js';
+import { type AwsClients, type Backend, createBackend } from './backend.js';
 import type { CliIo } from './io.js';
 import { type GlobalFlags, resolveSettings } from './settings.js';
+import type { LocalTriggerFactory } from './trigger-backend.js';
 
 /** Everything a command touches outside its arguments: injected, so tests run the CLI in-process. */
 export interface CliContext {

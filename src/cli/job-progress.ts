@@ -1,5 +1,5 @@
-import { type FollowHooks, formatProgress, type JobProgress } from '../local/follow-job.js';
-import { isFinished, type JobRecord } from '../local/job-record.js';
+import { isFinished, type JobRecord } from '../core/job-record.js';
+import type { FollowHooks, JobProgress } from '../ports/job-tracker.js';
 import type { OutputStream } from './io.js';
 
 /** How often a job whose state does not change is still reported while it is followed. */
@@ -55,8 +55,10 @@ export function followDisplay(display: FollowDisplay): {
   };
 }
 
-/** A finished job's time from creation (queue included) to its end, in milliseconds. */
-export function jobElapsedMs(record: JobRecord, now = Date.now()): number {
-  const end = record.finishedAt === undefined ? now : Date.parse(record.finishedAt);
-  return Math.max(0, end - Date.parse(record.createdAt));
+/** One line for a progress display: `demo main · running: command · 3.4s`. */
+export function formatProgress(progress: JobProgress): string {
+  const { record } = progress;
+  const what = record.state === 'running' && record.phase ? `running: ${record.phase}` : record.state;
+  const exit = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
+  return `${record.project} ${record.branch} · ${what}${exit} · ${(progress.elapsedMs / 1000).toFixed(1)}s`;
 }

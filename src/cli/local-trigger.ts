@@ -1,14 +1,15 @@
+import type { LocalBackend } from '../adapters/local/local-backend.js';
 import { ExitCode } from '../core/exit-codes.js';
-import type { LocalBackend } from '../local/local-backend.js';
+import { jobElapsedMs } from '../core/job-record.js';
+import { TriggerRejectedError } from './errors.js';
+import { followDisplay } from './job-progress.js';
 import type {
   LocalTriggerContext,
   LocalTriggerFactory,
   TriggerBackend,
   TriggerReport,
   TriggerRequest,
-} from './backend.js';
-import { TriggerRejectedError } from './errors.js';
-import { followDisplay, jobElapsedMs } from './job-progress.js';
+} from './trigger-backend.js';
 
 export interface LocalTriggerOptions {
   /**
@@ -54,7 +55,7 @@ class LocalTriggerBackend implements TriggerBackend {
     // The log goes to stderr with the progress: stdout keeps only the result (the id, or --json).
     const display = followDisplay({ log: stderr, progress: stderr });
     const record = await local.follow(id, display.hooks);
-    display.finish(record, jobElapsedMs(record));
+    display.finish(record, jobElapsedMs(record, Date.now()));
     return {
       lines: [id],
       json: { backend: 'local', jobId: id, message: request.message, job: record },
@@ -65,7 +66,7 @@ class LocalTriggerBackend implements TriggerBackend {
 
   private async backend(): Promise<LocalBackend> {
     // Loaded on first use: `--help` and the AWS backend never load local mode.
-    const { LocalBackend } = await import('../local/local-backend.js');
+    const { LocalBackend } = await import('../adapters/local/local-backend.js');
     const { settings } = this.context;
     return new LocalBackend({
       stateDir: this.context.stateDir,

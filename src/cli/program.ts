@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { IwompError } from '../core/errors.js';
-import type { AwsClients, LocalTriggerFactory } from './backend.js';
+import type { AwsClients } from './backend.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
@@ -10,6 +10,7 @@ import type { CliContext } from './context.js';
 import { CliExitCode, cliExitCodeFor } from './exit-codes.js';
 import { createIo, formatFailure, type OutputStream } from './io.js';
 import { localTrigger } from './local-trigger.js';
+import type { LocalTriggerFactory } from './trigger-backend.js';
 
 /** What the CLI runs against. Everything defaults to the real process; tests inject their own. */
 export interface CliDeps {

@@ -1,13 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseRegistrySpec, type RegistrySpec } from '../adapters/create-registry.js';
 import { EnvironmentError } from '../core/errors.js';
-import { parseConfigPath } from '../core/names.js';
+import { DEFAULT_CONFIG_PATH, parseConfigPath } from '../core/names.js';
+import { DEFAULT_STATE_DIR } from '../local/state-dir.js';
 
 export type BackendKind = 'aws' | 'local';
 
-/** Where local mode keeps its state unless `IWOMP_STATE_DIR` says otherwise (relative to the working directory). */
-export const DEFAULT_STATE_DIR = '.iwomp';
-export const DEFAULT_CONFIG_PATH = 'iwomp-in-aws';
 /** The seed's stack name: its `JobTopicArn` output is the topic. */
 export const DEFAULT_STACK_NAME = 'iwomp';
 

@@ -80,6 +80,9 @@ export function parseCommit(value: unknown): string {
 
 const CONFIG_PATH_SEGMENT = /^[A-Za-z0-9_.-]+$/;
 
+/** The registry's root when none is given: the seed's `CONFIGPATH` default, `/iwomp-in-aws/<project>`. */
+export const DEFAULT_CONFIG_PATH = 'iwomp-in-aws';
+
 /**
  * Checks the registry root (`CONFIGPATH`): SSM path segments separated by `/`, with no empty,
  * `.` or `..` segment. A leading or trailing `/` is dropped: `/iwomp-in-aws/` means `iwomp-in-aws`.

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG_PATH } from '../core/names.js';
 import { runJob } from '../local/run-job.js';
 
 /**
@@ -26,7 +27,7 @@ if (stateDir === undefined || jobId === undefined || positionals.length === 0) {
   const record = await runJob({
     stateDir,
     jobId,
-    configPath: values['config-path'] ?? 'iwomp-in-aws',
+    configPath: values['config-path'] ?? DEFAULT_CONFIG_PATH,
     ...(values.registry === undefined ? {} : { registry: values.registry }),
     workerCommand: positionals,
     env: process.env,

@@ -12,8 +12,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IwompError } from '../core/errors.js';
-import { parseConfigPath } from '../core/names.js';
+import { InternalError, IwompError } from '../core/errors.js';
+import { DEFAULT_CONFIG_PATH, parseConfigPath } from '../core/names.js';
 import { launcherBundling, launcherEntry, packageRoot, WORKER_FILE, workerBundling } from './bundling.js';
 import { PipelinePropsError } from './errors.js';
 import { type GithubActionsRoleOptions, githubActionsRole } from './github-actions.js';
@@ -338,7 +338,7 @@ export class IwompPipeline extends Construct {
  */
 function dependOnPolicy(resource: Construct, role: iam.Role): void {
   const policy = role.node.tryFindChild('DefaultPolicy');
-  if (policy === undefined) throw new IwompError(`role ${role.node.path} has no policy to wait for`);
+  if (policy === undefined) throw new InternalError(`role ${role.node.path} has no policy to wait for`);
   resource.node.addDependency(policy);
 }
 
@@ -351,7 +351,7 @@ interface Settings {
 }
 
 function validate(props: IwompPipelineProps): Settings {
-  const configPath = wrap('configPath', () => parseConfigPath(props.configPath ?? 'iwomp-in-aws'));
+  const configPath = wrap('configPath', () => parseConfigPath(props.configPath ?? DEFAULT_CONFIG_PATH));
 
   const displayName = props.topicDisplayName ?? 'iwomp-in-aws jobs';
   if (

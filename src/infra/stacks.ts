@@ -7,6 +7,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { DEFAULT_CONFIG_PATH } from '../core/names.js';
 import { parseProjectDocument, resolveProjectConfig } from '../core/project-config.js';
 import { PipelinePropsError } from './errors.js';
 import { IwompPipeline } from './iwomp-pipeline.js';
@@ -129,7 +130,7 @@ export function addIwompStacks(
   app: App,
   options: IwompAppOptions = {},
 ): { policies: IwompPoliciesStack; iwomp: IwompStack; projects: IwompProjectsStack } {
-  const configPath = options.configPath ?? 'iwomp-in-aws';
+  const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const policies = new IwompPoliciesStack(app, 'iwomp-policies');
   const iwomp = new IwompStack(app, 'iwomp', {
     configPath,

@@ -1,6 +1,6 @@
 import { parseWorkerProjectName } from '../adapters/aws/codebuild-job-launcher.js';
 import { optionalVar, readVar, requiredVar } from '../core/env-vars.js';
-import { parseConfigPath } from '../core/names.js';
+import { DEFAULT_CONFIG_PATH, parseConfigPath } from '../core/names.js';
 
 /** The launcher Lambda's environment, read once at the edge. Names are the seed's. */
 export interface LauncherEnv {
@@ -13,7 +13,9 @@ export interface LauncherEnv {
 /** Reads and checks the launcher's environment; every problem names its variable. */
 export function parseLauncherEnv(env: NodeJS.ProcessEnv): LauncherEnv {
   return {
-    configPath: readVar('CONFIGPATH', () => parseConfigPath(optionalVar(env.CONFIGPATH) ?? 'iwomp-in-aws')),
+    configPath: readVar('CONFIGPATH', () =>
+      parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
+    ),
     workerProject: readVar('WORKER_PROJECT_NAME', () =>
       parseWorkerProjectName(requiredVar(env.WORKER_PROJECT_NAME)),
     ),

@@ -1,28 +1,12 @@
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinished, type JobRecord } from './job-record.js';
+import { isFinished, jobElapsedMs } from '../core/job-record.js';
+import type { FollowHooks } from '../ports/job-tracker.js';
+import type { LocalJobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
 import type { ProjectQueue } from './project-queue.js';
 import { markLost } from './run-job.js';
-
-/** A snapshot of a job while it is followed. */
-export interface JobProgress {
-  readonly record: JobRecord;
-  /** Since the job was created (queue time included), in milliseconds. */
-  readonly elapsedMs: number;
-}
-
-export interface FollowHooks {
-  /** Log text as it is appended (the worker's and the deploy command's output). */
-  readonly onOutput?: (text: string) => void;
-  /** On every change of state or phase, and about once a second while the job runs. */
-  readonly onProgress?: (progress: JobProgress) => void;
-  /** Stops following (the job goes on); `followJob` then resolves with the last record seen. */
-  readonly signal?: AbortSignal;
-  /** @default 50 */
-  readonly pollMs?: number;
-}
 
 /**
  * Follows a job to its end: streams its log from the start, reports progress, and resolves
@@ -32,8 +16,8 @@ export interface FollowHooks {
 export async function followJob(
   deps: { store: JobStore; queue: ProjectQueue },
   id: string,
-  hooks: FollowHooks = {},
-): Promise<JobRecord> {
+  hooks: FollowHooks<LocalJobRecord> = {},
+): Promise<LocalJobRecord> {
   const pollMs = hooks.pollMs ?? 50;
   const decoder = new StringDecoder('utf8');
   let offset = 0;
@@ -79,7 +63,7 @@ export async function followJob(
     if (key !== lastKey || now - lastProgressAt >= 1000 || isFinished(record.state)) {
       lastKey = key;
       lastProgressAt = now;
-      hooks.onProgress?.({ record, elapsedMs: elapsedMs(record, now) });
+      hooks.onProgress?.({ record, elapsedMs: jobElapsedMs(record, now) });
     }
     if (isFinished(record.state) || hooks.signal?.aborted) {
       const rest = decoder.end();
@@ -88,17 +72,4 @@ export async function followJob(
     }
     await sleep(pollMs);
   }
-}
-
-function elapsedMs(record: JobRecord, now: number): number {
-  const end = record.finishedAt === undefined ? now : Date.parse(record.finishedAt);
-  return Math.max(0, end - Date.parse(record.createdAt));
-}
-
-/** One line for a progress display: `demo main · running: command · 3.4s`. */
-export function formatProgress(progress: JobProgress): string {
-  const { record } = progress;
-  const what = record.state === 'running' && record.phase ? `running: ${record.phase}` : record.state;
-  const exit = record.exitCode === undefined ? '' : ` (exit ${record.exitCode})`;
-  return `${record.project} ${record.branch} · ${what}${exit} · ${(progress.elapsedMs / 1000).toFixed(1)}s`;
 }

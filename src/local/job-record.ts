@@ -1,41 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../core/errors.js';
+import { JOB_PHASES, JOB_STATES, type JobRecord } from '../core/job-record.js';
 import { quote } from '../core/names.js';
 
 /**
- * Where a local job is. `queued`: waiting for its project's turn; `running`: the worker runs;
- * then one of the end states, chosen by the worker's exit code: 0 `succeeded`, 84 `superseded`
- * (the branch moved past the commit CI tested), anything else `failed`.
+ * A local job's record, `<state>/jobs/<id>.json`: the core record (states and transitions in
+ * core/job-record.ts) plus what local mode needs to run and supervise it.
  */
-export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'superseded'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-export function isFinished(state: JobState): boolean {
-  return state === 'succeeded' || state === 'failed' || state === 'superseded';
-}
-
-/** What the job is doing while `running`, read from the worker's own progress lines. */
-export type JobPhase = 'clone' | 'command';
-
-/** A local job's record: `<state>/jobs/<id>.json`. */
-export interface JobRecord {
-  readonly version: 1;
-  readonly id: string;
-  readonly project: string;
-  readonly branch: string;
-  readonly commit?: string;
-  readonly state: JobState;
-  readonly phase?: JobPhase;
-  /** The worker's exit code (see exit-codes.ts), once finished. */
-  readonly exitCode?: number;
-  /** One line saying why a job did not succeed: the worker's `iwomp: …` line, or the runner's. */
-  readonly error?: string;
+export interface LocalJobRecord extends JobRecord {
   /** The job's place in its project's queue. */
   readonly ticket: string;
-  /** ISO timestamps. */
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
   /** The process that runs the job, and its worker: for `jobs show` and stale detection. */
   readonly runnerPid?: number;
   readonly workerPid?: number;
@@ -60,8 +34,8 @@ export function recordProblem(json: unknown): string | undefined {
     if (r[key] !== undefined && !Number.isInteger(r[key])) return `${key}: expected an integer`;
   if (!(JOB_STATES as readonly unknown[]).includes(r.state))
     return `state: expected one of ${JOB_STATES.join(', ')}`;
-  if (r.phase !== undefined && r.phase !== 'clone' && r.phase !== 'command')
-    return 'phase: expected clone or command';
+  if (r.phase !== undefined && !(JOB_PHASES as readonly unknown[]).includes(r.phase))
+    return `phase: expected ${JOB_PHASES.join(' or ')}`;
   return undefined;
 }
 

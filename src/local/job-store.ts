@@ -1,14 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BrokenRecord } from '../ports/job-tracker.js';
 import { createFileExclusive, isTempName, writeFileAtomic } from './atomic-file.js';
 import { JobNotFoundError, LocalStateError } from './errors.js';
-import { type JobRecord, parseJobId, recordProblem } from './job-record.js';
-
-/** A job record that could not be read, reported by `list` instead of hiding every other job. */
-export interface BrokenRecord {
-  readonly file: string;
-  readonly problem: string;
-}
+import { type LocalJobRecord, parseJobId, recordProblem } from './job-record.js';
 
 /**
  * Job records and logs in `<state>/jobs`: `<id>.json` and `<id>.log`. Records are replaced
@@ -31,7 +26,7 @@ export class JobStore {
   }
 
   /** Writes a new record; fails if the id exists already. */
-  async create(record: JobRecord): Promise<void> {
+  async create(record: LocalJobRecord): Promise<void> {
     let created: boolean;
     try {
       created = await createFileExclusive(this.recordPath(record.id), serialize(record));
@@ -41,7 +36,7 @@ export class JobStore {
     if (!created) throw new LocalStateError(`job ${record.id} exists already`);
   }
 
-  async write(record: JobRecord): Promise<void> {
+  async write(record: LocalJobRecord): Promise<void> {
     try {
       await writeFileAtomic(this.recordPath(record.id), serialize(record));
     } catch (error) {
@@ -49,7 +44,7 @@ export class JobStore {
     }
   }
 
-  async read(id: string): Promise<JobRecord> {
+  async read(id: string): Promise<LocalJobRecord> {
     const path = this.recordPath(id);
     let text: string;
     try {
@@ -62,7 +57,7 @@ export class JobStore {
   }
 
   /** Every job, newest first, and the records that could not be read. */
-  async list(): Promise<{ jobs: JobRecord[]; broken: BrokenRecord[] }> {
+  async list(): Promise<{ jobs: LocalJobRecord[]; broken: BrokenRecord[] }> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -70,7 +65,7 @@ export class JobStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { jobs: [], broken: [] };
       throw stateError(`cannot list ${this.dir}`, error);
     }
-    const jobs: JobRecord[] = [];
+    const jobs: LocalJobRecord[] = [];
     const broken: BrokenRecord[] = [];
     for (const name of names) {
       if (!name.endsWith('.json') || isTempName(name)) continue;
@@ -89,11 +84,11 @@ export class JobStore {
   }
 }
 
-function serialize(record: JobRecord): string {
+function serialize(record: LocalJobRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }
 
-function parseRecord(text: string, path: string): JobRecord {
+function parseRecord(text: string, path: string): LocalJobRecord {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -102,7 +97,7 @@ function parseRecord(text: string, path: string): JobRecord {
   }
   const problem = recordProblem(json);
   if (problem !== undefined) throw new LocalStateError(`${path}: ${problem}`);
-  return json as JobRecord;
+  return json as LocalJobRecord;
 }
 
 function stateError(what: string, error: unknown): LocalStateError {

@@ -2,8 +2,18 @@ import { spawn } from 'node:child_process';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ExitCode } from '../core/exit-codes.js';
-import { isFinished, type JobPhase, type JobRecord } from './job-record.js';
+import {
+  isFinished,
+  type JobPhase,
+  markFailed,
+  markFinished,
+  markPhase,
+  markRunning,
+} from '../core/job-record.js';
+import { parseWorkerReport } from '../core/worker-report.js';
+import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { ProjectQueue, type QueueEntry } from './project-queue.js';
 import { type LocalPaths, localPaths } from './state-dir.js';
@@ -31,7 +41,7 @@ export interface RunJobOptions {
  * CodeBuild's environment contract in a fresh work directory, stream its output to the job's
  * log, follow its phase, and record how it ended. Returns the final record.
  */
-export async function runJob(options: RunJobOptions): Promise<JobRecord> {
+export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
   const paths = localPaths(options.stateDir);
   const store = new JobStore(paths.jobs, paths.root);
   const queue = new ProjectQueue(paths.queue);
@@ -43,7 +53,7 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
   // state, `written` the latest one on disk.
   let written = record;
   let writes: Promise<void> = Promise.resolve();
-  const save = (next: JobRecord) => {
+  const save = (next: LocalJobRecord) => {
     record = next;
     writes = writes
       .catch(() => undefined)
@@ -70,48 +80,26 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
     try {
       result = await runWorker(options, paths, record, workDir, log, {
         onStart: (pid) =>
-          save({
-            ...record,
-            state: 'running',
-            phase: 'clone',
-            startedAt: new Date(startedAt).toISOString(),
-            runnerPid: process.pid,
-            workerPid: pid,
-          }),
+          save({ ...markRunning(record, new Date(startedAt)), runnerPid: process.pid, workerPid: pid }),
         // The phase is for display: a failed write of it must not stop the job.
-        onPhase: (phase) => void save({ ...record, phase }).catch(() => undefined),
+        onPhase: (phase) => {
+          const next = markPhase(record, phase);
+          if (next !== record) void save(next).catch(() => undefined);
+        },
       });
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
-    const state =
-      result.exitCode === 0 ? 'succeeded' : result.exitCode === ExitCode.superseded ? 'superseded' : 'failed';
+    const finished = markFinished(record, result, new Date());
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(2);
-    await say(`job ${record.id} ${state} (exit ${result.exitCode}) in ${seconds}s`);
-    const { phase: _phase, ...rest } = record;
-    await save({
-      ...rest,
-      state,
-      exitCode: result.exitCode,
-      ...(result.error === undefined ? {} : { error: result.error }),
-      ...(record.startedAt === undefined ? { startedAt: new Date(startedAt).toISOString() } : {}),
-      finishedAt: new Date().toISOString(),
-    });
+    await say(`job ${record.id} ${finished.state} (exit ${result.exitCode}) in ${seconds}s`);
+    await save(finished);
   } catch (error) {
     // The runner itself failed (state directory unwritable, queue entry gone): still end the job.
     const message = `the local runner failed: ${(error as Error).message}`;
     await say(message).catch(() => undefined);
     await writes.catch(() => undefined);
-    if (!isFinished(written.state)) {
-      const { phase: _phase, ...rest } = record;
-      await save({
-        ...rest,
-        state: 'failed',
-        exitCode: ExitCode.internal,
-        error: message,
-        finishedAt: new Date().toISOString(),
-      });
-    }
+    if (!isFinished(written.state)) await save(markFailed(record, message, new Date()));
   } finally {
     await writes.catch(() => undefined);
     // Released only after the final record is written: whoever sees the place free sees the job ended.
@@ -125,8 +113,8 @@ export async function runJob(options: RunJobOptions): Promise<JobRecord> {
 export async function markLost(
   store: JobStore,
   entry: Pick<QueueEntry, 'jobId' | 'pid'>,
-): Promise<JobRecord | undefined> {
-  let record: JobRecord;
+): Promise<LocalJobRecord | undefined> {
+  let record: LocalJobRecord;
   try {
     record = await store.read(entry.jobId);
   } catch {
@@ -134,14 +122,11 @@ export async function markLost(
     return undefined;
   }
   if (isFinished(record.state)) return record;
-  const { phase: _phase, ...rest } = record;
-  const lost: JobRecord = {
-    ...rest,
-    state: 'failed',
-    exitCode: ExitCode.internal,
-    error: `the local runner (pid ${entry.pid}) stopped before the job finished`,
-    finishedAt: new Date().toISOString(),
-  };
+  const lost = markFailed(
+    record,
+    `the local runner (pid ${entry.pid}) stopped before the job finished`,
+    new Date(),
+  );
   await store.write(lost);
   return lost;
 }
@@ -171,21 +156,19 @@ export function workerEnvironment(
   env.IWOMP_REGISTRY = job.registry;
   env.IWOMP_LOCAL = '1';
   env.IWOMP_WORKDIR = job.workDir;
+  env.IWOMP_REPORT_FD = String(REPORT_FD);
   return env;
 }
 
 const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']);
 
-// The worker's own progress lines (run-worker.ts): `[iwomp] fetching …`, `[iwomp] running …`.
-const PHASE_LINES: Array<[RegExp, JobPhase]> = [
-  [/^\[iwomp\] fetching /m, 'clone'],
-  [/^\[iwomp\] running /m, 'command'],
-];
+/** The worker's report channel (core/worker-report.ts): a pipe of its own, apart from its log. */
+const REPORT_FD = 3;
 
 function runWorker(
   options: RunJobOptions,
   paths: LocalPaths,
-  record: JobRecord,
+  record: LocalJobRecord,
   workDir: string,
   log: FileHandle,
   hooks: { onStart: (pid: number) => Promise<void>; onPhase: (phase: JobPhase) => void },
@@ -205,34 +188,32 @@ function runWorker(
       resolve({ exitCode: ExitCode.internal, error: 'the worker command is empty' });
       return;
     }
-    const child = spawn(program, args, { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     signals.on('SIGTERM', forward);
     signals.on('SIGINT', forward);
-    // onStart records the clone phase: the worker's first step.
-    let phase: JobPhase = 'clone';
-    let lastError: string | undefined;
-    let pending = '';
+    // The worker's reason, from its outcome report; none when it died without reporting.
+    let reason: string | undefined;
     // Output is appended in arrival order; the log file is the single place a follower reads.
     let writing = Promise.resolve();
     const append = (chunk: Buffer) => {
       writing = writing.then(() => log.write(chunk).then(() => undefined));
     };
-    child.stdout.on('data', append);
-    child.stderr.on('data', (chunk: Buffer) => {
-      append(chunk);
-      pending += chunk.toString('utf8');
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    // 'close' comes after every stdio stream of the child has ended, this one included, so the
+    // outcome report is read before the job is finished.
+    const reports = child.stdio[REPORT_FD] as Readable | null;
+    reports?.setEncoding('utf8');
+    let pending = '';
+    reports?.on('data', (text: string) => {
+      pending += text;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        const error = /^iwomp: (.*)$/.exec(line);
-        if (error) lastError = error[1];
-        for (const [pattern, next] of PHASE_LINES) {
-          if (pattern.test(line) && phase !== next) {
-            phase = next;
-            hooks.onPhase(next);
-          }
-        }
+        const report = parseWorkerReport(line);
+        if (report?.type === 'phase') hooks.onPhase(report.phase);
+        else if (report?.type === 'outcome') reason = report.reason;
       }
     });
     let started = Promise.resolve();
@@ -252,7 +233,7 @@ function runWorker(
     );
     child.once('close', (code, signal) => {
       const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
-      finish({ exitCode, ...(exitCode !== 0 && lastError !== undefined ? { error: lastError } : {}) });
+      finish({ exitCode, ...(reason === undefined ? {} : { error: reason }) });
     });
   });
 }

@@ -1,6 +1,12 @@
 import { parseRegistrySpec, type RegistrySpec } from '../adapters/create-registry.js';
 import { flagVar, optionalVar, readVar, requiredVar } from '../core/env-vars.js';
-import { parseBranchName, parseCommit, parseConfigPath, parseProjectName } from '../core/names.js';
+import {
+  DEFAULT_CONFIG_PATH,
+  parseBranchName,
+  parseCommit,
+  parseConfigPath,
+  parseProjectName,
+} from '../core/names.js';
 
 /** The worker's environment, read once at the edge. Names are the seed's, so CodeBuild setups keep working. */
 export interface WorkerEnv {
@@ -34,7 +40,9 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const commit = optionalVar(env.GITCOMMIT);
   const workRoot = optionalVar(env.IWOMP_WORKDIR);
   return {
-    configPath: readVar('CONFIGPATH', () => parseConfigPath(optionalVar(env.CONFIGPATH) ?? 'iwomp-in-aws')),
+    configPath: readVar('CONFIGPATH', () =>
+      parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
+    ),
     project: readVar('PROJECTNAME', () => parseProjectName(requiredVar(env.PROJECTNAME))),
     branch: readVar('GITBRANCH', () => parseBranchName(requiredVar(env.GITBRANCH))),
     ...(commit === undefined ? {} : { commit: readVar('GITCOMMIT', () => parseCommit(commit)) }),

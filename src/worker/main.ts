@@ -2,6 +2,7 @@ import { createRegistry } from '../adapters/create-registry.js';
 import { IwompError } from '../core/errors.js';
 import { exitCodeFor } from '../core/exit-codes.js';
 import { parseWorkerEnv } from './env.js';
+import { reporterFor } from './reporter.js';
 import { runWorker } from './run-worker.js';
 
 /**
@@ -9,19 +10,26 @@ import { runWorker } from './run-worker.js';
  * process. Reads its environment once, runs one deploy, and exits with a documented code.
  */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // Read before anything else, so that even a bad environment is reported to the runner.
+  const reporter = reporterFor(env.IWOMP_REPORT_FD);
   try {
     const workerEnv = parseWorkerEnv(env);
     const registry = createRegistry(workerEnv.registry, workerEnv.configPath);
-    await runWorker(workerEnv, {
+    const { commit } = await runWorker(workerEnv, {
       registry,
       inheritedEnv: env,
       stdout: process.stdout,
       stderr: process.stderr,
+      reporter,
     });
+    reporter.report({ type: 'outcome', exitCode: 0, commit });
     return 0;
   } catch (error) {
-    process.stderr.write(`iwomp: ${describeFailure(error)}\n`);
-    return exitCodeFor(error);
+    const reason = describeFailure(error);
+    const exitCode = exitCodeFor(error);
+    process.stderr.write(`iwomp: ${reason}\n`);
+    reporter.report({ type: 'outcome', exitCode, reason });
+    return exitCode;
   }
 }
 

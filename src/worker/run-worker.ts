@@ -11,6 +11,7 @@ import { loadProjectConfig, type Registry } from '../ports/registry.js';
 import { resolveDeployDir } from './deploy-dir.js';
 import type { WorkerEnv } from './env.js';
 import { fetchBranch } from './git-fetch.js';
+import { silentReporter, type WorkerReporter } from './reporter.js';
 import { runCommand } from './run-command.js';
 
 export interface WorkerDeps {
@@ -21,6 +22,11 @@ export interface WorkerDeps {
   readonly stderr: Writable;
   /** @default process */
   readonly signals?: NodeJS.EventEmitter;
+  /**
+   * Where the worker reports its phase (the outcome is reported by its caller).
+   * @default - nowhere
+   */
+  readonly reporter?: WorkerReporter;
 }
 
 /** What a finished deploy did. */
@@ -35,6 +41,7 @@ export interface WorkerResult {
  */
 export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<WorkerResult> {
   const log = (line: string) => deps.stderr.write(`[iwomp] ${line}\n`);
+  const reporter = deps.reporter ?? silentReporter;
   const config = await loadProjectConfig(deps.registry, env.project);
   assertBranchAllowed(env.project, env.branch, config.branches);
   const remote = parseGitUrl(config.gitUrl);
@@ -46,6 +53,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   try {
     const cloneDir = join(workDir, 'src');
     const started = performance.now();
+    reporter.report({ type: 'phase', phase: 'clone' });
     log(`fetching ${env.project} branch ${env.branch} from ${remote.url}`);
     const commit = await fetchBranch({
       remote,
@@ -62,6 +70,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
 
     const cwd = await resolveDeployDir(cloneDir, config.deployDir);
     const argv = [...config.command, env.branch];
+    reporter.report({ type: 'phase', phase: 'command' });
     log(`running ${JSON.stringify(argv)} in ${config.deployDir}`);
     await runCommand({
       argv,
@@ -108,7 +117,7 @@ export function commandEnvironment(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(inherited)) {
-    if (key.startsWith('GIT_CONFIG_') || value === undefined) continue;
+    if (key.startsWith('GIT_CONFIG_') || key === 'IWOMP_REPORT_FD' || value === undefined) continue;
     if (redactor.redact(value) !== value) continue;
     env[key] = value;
   }

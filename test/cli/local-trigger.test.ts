@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/program.js';
-import type { JobRecord } from '../../src/local/job-record.js';
+import type { LocalJobRecord as JobRecord } from '../../src/local/job-record.js';
 import { type CliRun, runCliInProcess, runCliProcess } from '../support/cli.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo, type FixtureRepo } from '../support/repos.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { JobNotFoundError } from '../../src/local/errors.js';
-import type { JobRecord } from '../../src/local/job-record.js';
+import type { LocalJobRecord as JobRecord } from '../../src/local/job-record.js';
 import { JobStore } from '../../src/local/job-store.js';
 import { ProjectQueue } from '../../src/local/project-queue.js';
 

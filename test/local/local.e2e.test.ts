@@ -11,10 +11,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBackend } from '../../src/adapters/local/local-backend.js';
 import { RegistryError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
-import type { JobProgress } from '../../src/local/follow-job.js';
-import { LocalBackend } from '../../src/local/local-backend.js';
+import type { JobProgress } from '../../src/ports/job-tracker.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo, type FixtureRepo } from '../support/repos.js';
 

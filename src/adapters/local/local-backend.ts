@@ -1,12 +1,14 @@
-import { createRegistry } from '../adapters/create-registry.js';
-import { ProcessJobLauncher, type ProcessJobLauncherProps } from '../adapters/local/process-job-launcher.js';
-import { handleTrigger, type TriggerOutcome } from '../launcher/handle-trigger.js';
-import type { Registry } from '../ports/registry.js';
-import { type FollowHooks, followJob } from './follow-job.js';
-import type { JobRecord } from './job-record.js';
-import type { JobStore } from './job-store.js';
-import type { ProjectQueue } from './project-queue.js';
-import type { LocalPaths } from './state-dir.js';
+import { DEFAULT_CONFIG_PATH } from '../../core/names.js';
+import { handleTrigger, type TriggerOutcome } from '../../launcher/handle-trigger.js';
+import type { LocalJobRecord } from '../../local/job-record.js';
+import type { JobStore } from '../../local/job-store.js';
+import type { ProjectQueue } from '../../local/project-queue.js';
+import type { LocalPaths } from '../../local/state-dir.js';
+import type { FollowHooks, JobTracker } from '../../ports/job-tracker.js';
+import type { Registry } from '../../ports/registry.js';
+import { createRegistry } from '../create-registry.js';
+import { LocalJobTracker } from './local-job-tracker.js';
+import { ProcessJobLauncher, type ProcessJobLauncherProps } from './process-job-launcher.js';
 
 /** What a trigger says, before validation: `handleTrigger` checks it exactly as the Lambda does. */
 export interface RawTrigger {
@@ -39,16 +41,20 @@ export class LocalBackend {
   /** Where triggers are checked; the worker reads the same one. */
   readonly registry: Registry;
   readonly launcher: ProcessJobLauncher;
+  /** Where the jobs' records and logs are read back. */
+  readonly tracker: LocalJobTracker;
   readonly store: JobStore;
   readonly queue: ProjectQueue;
 
   constructor(props: LocalBackendProps) {
     this.launcher = new ProcessJobLauncher(props);
     this.paths = this.launcher.paths;
-    this.store = this.launcher.store;
-    this.queue = this.launcher.queue;
+    this.tracker = new LocalJobTracker(this.paths.root);
+    this.store = this.tracker.store;
+    this.queue = this.tracker.queue;
     this.registry =
-      props.registryAdapter ?? createRegistry(this.launcher.registrySpec, props.configPath ?? 'iwomp-in-aws');
+      props.registryAdapter ??
+      createRegistry(this.launcher.registrySpec, props.configPath ?? DEFAULT_CONFIG_PATH);
   }
 
   /**
@@ -63,20 +69,20 @@ export class LocalBackend {
     return handleTrigger(text, { registry: this.registry, launcher: this.launcher }, options);
   }
 
-  /** Follows a job to its end (see followJob). */
-  follow(id: string, hooks: FollowHooks = {}): Promise<JobRecord> {
-    return followJob({ store: this.store, queue: this.queue }, id, hooks);
+  /** Follows a job to its end (see JobTracker.follow). */
+  follow(id: string, hooks: FollowHooks<LocalJobRecord> = {}): Promise<LocalJobRecord> {
+    return this.tracker.follow(id, hooks);
   }
 
-  show(id: string): Promise<JobRecord> {
-    return this.store.read(id);
+  show(id: string): Promise<LocalJobRecord> {
+    return this.tracker.get(id);
   }
 
-  list(): ReturnType<JobStore['list']> {
-    return this.store.list();
+  list(): ReturnType<JobTracker<LocalJobRecord>['list']> {
+    return this.tracker.list();
   }
 
   logPath(id: string): string {
-    return this.store.logPath(id);
+    return this.tracker.logLocation(id);
   }
 }

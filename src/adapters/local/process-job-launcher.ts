@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_CONFIG_PATH } from '../../core/names.js';
 import { writeFileAtomic } from '../../local/atomic-file.js';
 import { LocalStateError } from '../../local/errors.js';
-import { type JobRecord, newJobId } from '../../local/job-record.js';
+import { type LocalJobRecord, newJobId } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
 import { ProjectQueue } from '../../local/project-queue.js';
 import { type LocalPaths, localPaths } from '../../local/state-dir.js';
@@ -71,7 +72,7 @@ export class ProcessJobLauncher implements JobLauncher {
     this.runnerCommand = props.runnerCommand ?? [process.execPath, bundledProgram('local-runner')];
     this.workerCommand = props.workerCommand ?? [process.execPath, bundledProgram('worker')];
     this.env = props.env ?? process.env;
-    this.configPath = props.configPath ?? 'iwomp-in-aws';
+    this.configPath = props.configPath ?? DEFAULT_CONFIG_PATH;
     this.registrySpec = props.registry ?? { kind: 'file', dir: this.paths.registry };
   }
 
@@ -90,7 +91,7 @@ export class ProcessJobLauncher implements JobLauncher {
     // The place in the queue is taken here, before returning, so two triggers made one after
     // the other run in that order whatever their runners' start-up times.
     const ticket = await this.queue.enqueue(request.project, id);
-    const record: JobRecord = {
+    const record: LocalJobRecord = {
       version: 1,
       id,
       project: request.project,

@@ -1,15 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { type JobRecord, jobElapsedMs } from '../../core/job-record.js';
 import { parseProjectName } from '../../core/names.js';
-import { LocalStateError } from '../../local/errors.js';
-import { followJob } from '../../local/follow-job.js';
-import type { JobRecord } from '../../local/job-record.js';
-import { JobStore } from '../../local/job-store.js';
-import { ProjectQueue } from '../../local/project-queue.js';
-import { localPaths } from '../../local/state-dir.js';
+import type { JobTracker } from '../../ports/job-tracker.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
 import { formatTable, writeJson } from '../io.js';
-import { followDisplay, jobElapsedMs } from '../job-progress.js';
+import { followDisplay } from '../job-progress.js';
 
 export function registerJobs(program: Command, context: CliContext): void {
   const jobs = program
@@ -25,15 +20,14 @@ export function registerJobs(program: Command, context: CliContext): void {
     .option('--project <name>', 'only the jobs of this project')
     .action(async (flags: { project?: string }, command: Command) => {
       const project = flags.project === undefined ? undefined : parseProjectName(flags.project);
-      const local = localJobs(context, command);
-      const { jobs: all, broken } = await local.store.list();
+      const tracker = await trackerFor(context, command);
+      const { jobs: rows, broken } = await tracker.list(project === undefined ? {} : { project });
       // A damaged record is reported, not allowed to hide every other job.
       for (const b of broken) context.io.stderr.write(`warning: skipped ${b.file}: ${b.problem}\n`);
-      const rows = project === undefined ? all : all.filter((j) => j.project === project);
       if (wantsJson(command)) return writeJson(context.io, rows);
       if (rows.length === 0) {
         context.io.stderr.write(
-          `no jobs${project === undefined ? '' : ` of project '${project}'`} in ${local.store.dir}\n`,
+          `no jobs${project === undefined ? '' : ` of project '${project}'`} in ${tracker.location}\n`,
         );
         return;
       }
@@ -47,7 +41,7 @@ export function registerJobs(program: Command, context: CliContext): void {
             j.state === 'running' && j.phase ? `running: ${j.phase}` : j.state,
             j.exitCode === undefined ? '-' : String(j.exitCode),
             shortTime(j.createdAt),
-            seconds(jobElapsedMs(j)),
+            seconds(jobElapsedMs(j, Date.now())),
           ]),
         ),
       );
@@ -58,9 +52,9 @@ export function registerJobs(program: Command, context: CliContext): void {
     .description("show one job's record: state, exit code, error, times, processes, log file")
     .argument('<id>', 'job id (as printed by iwomp trigger --local, or iwomp jobs list)')
     .action(async (id: string, _flags: unknown, command: Command) => {
-      const local = localJobs(context, command);
-      const record = await local.store.read(id);
-      const logPath = local.store.logPath(record.id);
+      const tracker = await trackerFor(context, command);
+      const record = await tracker.get(id);
+      const logPath = tracker.logLocation(record.id);
       if (wantsJson(command)) return writeJson(context.io, { ...record, logPath });
       context.io.stdout.write(formatRecord(record, logPath));
     });
@@ -80,10 +74,10 @@ export function registerJobs(program: Command, context: CliContext): void {
       "\nExits 0 whatever the job's end (see iwomp jobs show, or iwomp trigger --local --wait for its status).\nExamples:\n  iwomp jobs logs demo-20260101T120000-3fa9c1\n  iwomp jobs logs demo-20260101T120000-3fa9c1 --follow",
     )
     .action(async (id: string, flags: { follow?: boolean }, command: Command) => {
-      const local = localJobs(context, command);
+      const tracker = await trackerFor(context, command);
       const json = wantsJson(command);
       // The record first: an unknown id is "not found", not an empty log.
-      let record = await local.store.read(id);
+      let record = await tracker.get(id);
       let log = '';
       if (flags.follow === true) {
         const hooks = json
@@ -93,10 +87,10 @@ export function registerJobs(program: Command, context: CliContext): void {
               },
             }
           : followDisplay({ log: context.io.stdout }).hooks;
-        record = await followJob(local, record.id, hooks);
+        record = await tracker.follow(record.id, hooks);
         if (!json) context.io.stderr.write(`» ${endLine(record)}\n`);
       } else {
-        log = await readLog(local.store.logPath(record.id));
+        log = await tracker.readLog(record.id);
         if (!json) context.io.stdout.write(log);
       }
       if (json) {
@@ -110,23 +104,15 @@ export function registerJobs(program: Command, context: CliContext): void {
     });
 }
 
-/** The job store and queues of the state directory the CLI resolved; jobs need no registry. */
-function localJobs(context: CliContext, command: Command): { store: JobStore; queue: ProjectQueue } {
-  const paths = localPaths(backendFor(context, command).settings.stateDir);
-  return { store: new JobStore(paths.jobs, paths.root), queue: new ProjectQueue(paths.queue) };
+/** The jobs of the backend the command line names. */
+function trackerFor(context: CliContext, command: Command): Promise<JobTracker> {
+  return backendFor(context, command).jobs();
 }
 
-async function readLog(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    // A job just created may not have written its log yet.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw new LocalStateError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
+/** A store's record: the core record, and whatever the store adds (local mode: its processes). */
+type ShownRecord = JobRecord & { readonly runnerPid?: number; readonly workerPid?: number };
 
-function formatRecord(record: JobRecord, logPath: string): string {
+function formatRecord(record: ShownRecord, logPath: string): string {
   const state = record.state === 'running' && record.phase ? `running: ${record.phase}` : record.state;
   const rows: [string, string | undefined][] = [
     ['id', record.id],
@@ -138,7 +124,7 @@ function formatRecord(record: JobRecord, logPath: string): string {
     ['created', record.createdAt],
     ['started', record.startedAt],
     ['finished', record.finishedAt],
-    ['duration', seconds(jobElapsedMs(record))],
+    ['duration', seconds(jobElapsedMs(record, Date.now()))],
     ['runner pid', record.runnerPid === undefined ? undefined : String(record.runnerPid)],
     ['worker pid', record.workerPid === undefined ? undefined : String(record.workerPid)],
     ['log', logPath],
