@@ -13,7 +13,7 @@ export interface CliContext {
   readonly clients?: AwsClients;
   readonly localTrigger: LocalTriggerFactory;
   /** The worker program (`iwomp worker`): returns its exit code. */
-  readonly runWorker: (env: NodeJS.ProcessEnv) => Promise<number>;
+  readonly workerMain: (env: NodeJS.ProcessEnv) => Promise<number>;
   /** Sets the exit code the CLI ends with (a command that does not set it ends with 0). */
   setExitCode(code: number): void;
 }

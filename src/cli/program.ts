@@ -29,7 +29,7 @@ export interface CliDeps {
   /** @default - the local backend: `handleTrigger` and a local job (src/cli/local-trigger.ts) */
   readonly localTrigger?: LocalTriggerFactory;
   /** @default - the worker's own `main` */
-  readonly runWorker?: (env: NodeJS.ProcessEnv) => Promise<number>;
+  readonly workerMain?: (env: NodeJS.ProcessEnv) => Promise<number>;
 }
 
 /** Builds the `iwomp` program. Each call makes a fresh one: commander keeps parse state on it. */
@@ -80,7 +80,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promi
     readStdin: deps.readStdin ?? readProcessStdin,
     ...(deps.clients ? { clients: deps.clients } : {}),
     localTrigger: deps.localTrigger ?? localTrigger,
-    runWorker: deps.runWorker ?? (async (env) => (await import('../worker/main.js')).main(env)),
+    workerMain: deps.workerMain ?? (async (env) => (await import('../worker/main.js')).main(env)),
     setExitCode: (code) => {
       exitCode = code;
     },

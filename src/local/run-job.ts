@@ -78,7 +78,7 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     await mkdir(workDir, { recursive: true });
     let result: { exitCode: number; error?: string };
     try {
-      result = await runWorker(options, paths, record, workDir, log, {
+      result = await superviseWorker(options, paths, record, workDir, log, {
         onStart: (pid) =>
           save({ ...markRunning(record, new Date(startedAt)), runnerPid: process.pid, workerPid: pid }),
         // The phase is for display: a failed write of it must not stop the job.
@@ -165,7 +165,11 @@ const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']
 /** The worker's report channel (core/worker-report.ts): a pipe of its own, apart from its log. */
 const REPORT_FD = 3;
 
-function runWorker(
+/**
+ * Runs the worker program as a child process with CodeBuild's environment contract, appends its
+ * output to the job's log, and follows its reports (phase, outcome) on their own pipe.
+ */
+function superviseWorker(
   options: RunJobOptions,
   paths: LocalPaths,
   record: LocalJobRecord,

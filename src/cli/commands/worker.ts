@@ -10,6 +10,6 @@ export function registerWorker(program: Command, context: CliContext): void {
         "Exits with the worker's codes (80-85) or the deploy command's status.",
     )
     .action(async () => {
-      context.setExitCode(await context.runWorker({ ...context.env }));
+      context.setExitCode(await context.workerMain({ ...context.env }));
     });
 }
