@@ -36,6 +36,7 @@ export function cliExitCodeFor(error: unknown): number {
       return CliExitCode.invalidInput;
     case 'unavailable':
     case 'misconfigured':
+    case 'deploy-role':
       return CliExitCode.service;
     // The worker's own failures reach the CLI only through `iwomp worker`, which exits with the
     // worker's codes; anywhere else they are unexpected.

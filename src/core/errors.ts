@@ -20,6 +20,7 @@
  * - `unavailable`: a service could not be reached or asked to slow down; waiting may help.
  * - `misconfigured`: the pipeline's own setup must be fixed first (permissions, a missing
  *   resource, no credentials); retrying as is cannot help, replaying after the fix will.
+ * - `deploy-role`: the project's deploy role could not be assumed; nothing ran.
  * - `clone`: git could not fetch or check out the branch.
  * - `superseded`: the branch moved past the commit asked for; nothing ran.
  * - `command`: the deploy command failed or could not start; the error carries its status.
@@ -34,6 +35,7 @@ export type ErrorCategory =
   | 'policy'
   | 'unavailable'
   | 'misconfigured'
+  | 'deploy-role'
   | 'clone'
   | 'superseded'
   | 'command'
@@ -222,5 +224,15 @@ export class CommandError extends IwompError {
   ) {
     super(message, options);
     this.name = 'CommandError';
+  }
+}
+
+/** The project's deploy role could not be assumed (missing, not trusting the worker, STS down). */
+export class DeployRoleError extends IwompError {
+  readonly category = 'deploy-role';
+
+  constructor(message: string, options?: IwompErrorOptions) {
+    super(message, options);
+    this.name = 'DeployRoleError';
   }
 }

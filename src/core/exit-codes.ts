@@ -14,6 +14,8 @@ export const ExitCode = {
   branchNotAllowed: 82,
   cloneFailed: 83,
   superseded: 84,
+  /** The project's deploy role could not be assumed; the command did not run. */
+  deployRoleFailed: 86,
   /** A bug: an error the worker did not expect. */
   internal: 85,
 } as const;
@@ -33,6 +35,8 @@ export function exitCodeFor(error: unknown): number {
       return ExitCode.superseded;
     case 'clone':
       return ExitCode.cloneFailed;
+    case 'deploy-role':
+      return ExitCode.deployRoleFailed;
     // In the worker, services and documents are the registry's: one code for "fix the registry
     // or its access", whether the read failed, the project is missing or its document is invalid.
     case 'not-found':

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import * as z from 'zod';
+import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
 import { ConfigError } from './errors.js';
 
 const MIN_SECRET = 8;
@@ -53,6 +54,21 @@ export const ProjectDocumentSchema = z
       .describe(
         'Glob patterns of the branches allowed to deploy, e.g. ["main", "release/*"]. Default: any branch.',
       ),
+    deployRole: z
+      .union([
+        z.string().min(1),
+        z
+          .array(
+            z.strictObject({
+              branches: z.array(z.string().min(1)).min(1),
+              roleArn: z.string().min(1),
+            }),
+          )
+          .min(1),
+      ])
+      .describe(
+        `IAM role the deploy command runs with (on the path ${DEPLOY_ROLE_PATH}), or rules [{"branches": ["main"], "roleArn": "…"}, …] where the first rule that allows the branch wins. Default: no role, and the command gets no AWS credentials.`,
+      ),
   })
   .partial();
 
@@ -75,6 +91,8 @@ export interface ProjectConfig {
   readonly command: readonly string[];
   /** Branch glob patterns; undefined means every branch may deploy. */
   readonly branches?: readonly string[];
+  /** The deploy command's IAM role, or one per branch pattern; undefined: no AWS credentials. */
+  readonly deployRole?: DeployRoleSetting;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -91,6 +109,12 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   }
   const result = ProjectDocumentSchema.safeParse(json);
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
+  try {
+    checkDeployRole(result.data.deployRole);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${where}: ${error.message}`, { cause: error });
+    throw error;
+  }
   return result.data;
 }
 
@@ -116,7 +140,16 @@ export function resolveProjectConfig(
     deployDir: parseDeployDir(merged.deployDir ?? '.'),
     command: typeof merged.command === 'string' ? [merged.command] : merged.command,
     ...(merged.branches ? { branches: merged.branches } : {}),
+    ...(merged.deployRole === undefined ? {} : { deployRole: checkDeployRole(merged.deployRole) }),
   };
+}
+
+/** Every role ARN of a `deployRole` setting must be a deploy role (see deploy-role.ts). */
+function checkDeployRole<T extends DeployRoleSetting | undefined>(setting: T): T {
+  if (typeof setting === 'string') parseRoleArn(setting);
+  else
+    for (const [i, rule] of (setting ?? []).entries()) parseRoleArn(rule.roleArn, `deployRole[${i}].roleArn`);
+  return setting;
 }
 
 function resolveAuth(doc: ProjectDocument): GitAuth {

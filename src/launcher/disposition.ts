@@ -26,6 +26,7 @@ export function dispositionOf(error: unknown): Disposition {
     // The message was valid: it must not be dropped because the pipeline cannot act on it yet.
     case 'misconfigured':
     case 'environment':
+    case 'deploy-role':
       return CONFIGURATION;
     case 'unavailable':
     // Not raised by the launcher's own steps; retried rather than dropped, since a retry is cheap

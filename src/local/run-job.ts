@@ -135,6 +135,7 @@ export async function markLost(
 export function workerEnvironment(
   base: NodeJS.ProcessEnv,
   job: {
+    id: string;
     project: string;
     branch: string;
     commit?: string;
@@ -157,6 +158,9 @@ export function workerEnvironment(
   env.IWOMP_LOCAL = '1';
   env.IWOMP_WORKDIR = job.workDir;
   env.IWOMP_REPORT_FD = String(REPORT_FD);
+  env.IWOMP_JOB_ID = job.id;
+  // The one setting a user gives local jobs as CodeBuild's project would: who the command runs as.
+  if (base.IWOMP_RUN_AS) env.IWOMP_RUN_AS = base.IWOMP_RUN_AS;
   return env;
 }
 
@@ -179,6 +183,7 @@ function superviseWorker(
 ): Promise<{ exitCode: number; error?: string }> {
   const [program, ...args] = options.workerCommand;
   const env = workerEnvironment(options.env, {
+    id: record.id,
     project: record.project,
     branch: record.branch,
     ...(record.commit === undefined ? {} : { commit: record.commit }),

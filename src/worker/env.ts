@@ -1,5 +1,6 @@
 import { parseRegistrySpec, type RegistrySpec } from '../adapters/create-registry.js';
 import { flagVar, optionalVar, readVar, requiredVar } from '../core/env-vars.js';
+import { EnvironmentError } from '../core/errors.js';
 import {
   DEFAULT_CONFIG_PATH,
   parseBranchName,
@@ -32,6 +33,13 @@ export interface WorkerEnv {
    * except in CodeBuild (`CODEBUILD_BUILD_ID` set), whose container is thrown away anyway.
    */
   readonly keepWorkDir: boolean;
+  /**
+   * `IWOMP_RUN_AS`: the unprivileged user the deploy command runs as (the worker must be root to
+   * switch; CodeBuild's curated images have `codebuild-user`). Unset: the worker's own user.
+   */
+  readonly runAs?: string;
+  /** `CODEBUILD_BUILD_ID`, else `IWOMP_JOB_ID` (local mode): names the deploy role's session. */
+  readonly buildId?: string;
 }
 
 /** Reads and checks the worker's environment; every problem names its variable. */
@@ -39,6 +47,8 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const registry = parseRegistrySpec(env.IWOMP_REGISTRY);
   const commit = optionalVar(env.GITCOMMIT);
   const workRoot = optionalVar(env.IWOMP_WORKDIR);
+  const runAs = optionalVar(env.IWOMP_RUN_AS);
+  const buildId = optionalVar(env.CODEBUILD_BUILD_ID) ?? optionalVar(env.IWOMP_JOB_ID);
   return {
     configPath: readVar('CONFIGPATH', () =>
       parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
@@ -53,5 +63,19 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
       optionalVar(env.IWOMP_KEEP_WORKDIR) === undefined
         ? optionalVar(env.CODEBUILD_BUILD_ID) !== undefined
         : flagVar('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
+    ...(runAs === undefined ? {} : { runAs: readVar('IWOMP_RUN_AS', () => parseUserName(runAs)) }),
+    ...(buildId === undefined ? {} : { buildId }),
   };
+}
+
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function parseUserName(value: string): string {
+  if (!USER_NAME.test(value)) {
+    throw new EnvironmentError(
+      'IWOMP_RUN_AS',
+      `expected a user name like codebuild-user, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }

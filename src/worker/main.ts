@@ -1,3 +1,4 @@
+import { createDeployCredentials } from '../adapters/create-deploy-credentials.js';
 import { createRegistry } from '../adapters/create-registry.js';
 import { IwompError } from '../core/errors.js';
 import { exitCodeFor } from '../core/exit-codes.js';
@@ -21,6 +22,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       stdout: process.stdout,
       stderr: process.stderr,
       reporter,
+      deployCredentials: createDeployCredentials(),
     });
     reporter.report({ type: 'outcome', exitCode: 0, commit });
     return 0;

@@ -14,6 +14,9 @@ export interface RunCommandOptions {
   readonly redactor: Redactor;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Run as this user and group (the worker must be root). @default - the worker's own */
+  readonly uid?: number;
+  readonly gid?: number;
   /**
    * Process to forward SIGTERM and SIGINT from (CodeBuild stops a build with SIGTERM).
    * @default process
@@ -38,6 +41,9 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      // libuv drops supplementary groups before switching, so root's groups do not come along.
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     const forward = (signal: NodeJS.Signals) => {
       if (child.pid !== undefined) {

@@ -3,15 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { assertBranchAllowed } from '../core/branch-policy.js';
+import { deploySession, roleForBranch } from '../core/deploy-role.js';
 import { ConfigError } from '../core/errors.js';
 import { assertTransportAllowed, type GitRemote, parseGitUrl } from '../core/git-url.js';
 import type { GitAuth } from '../core/project-config.js';
 import { Redactor, secretValues } from '../core/redact.js';
+import type { DeployCredentials, TemporaryCredentials } from '../ports/deploy-credentials.js';
 import { loadProjectConfig, type Registry } from '../ports/registry.js';
+import { commandEnvironment } from './command-env.js';
 import { resolveDeployDir } from './deploy-dir.js';
 import type { WorkerEnv } from './env.js';
 import { fetchBranch } from './git-fetch.js';
 import { silentReporter, type WorkerReporter } from './reporter.js';
+import { lookUpUser, type PreparedUser, prepareUser } from './run-as.js';
 import { runCommand } from './run-command.js';
 
 export interface WorkerDeps {
@@ -27,6 +31,10 @@ export interface WorkerDeps {
    * @default - nowhere
    */
   readonly reporter?: WorkerReporter;
+  /** Where the project's deploy role comes from (STS in AWS). Only asked when it names one. */
+  readonly deployCredentials: DeployCredentials;
+  /** The worker's own user id: switching to `runAs` needs root. @default process.getuid() */
+  readonly uid?: number;
 }
 
 /** What a finished deploy did. */
@@ -69,20 +77,45 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     log(`checked out ${commit} in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 
     const cwd = await resolveDeployDir(cloneDir, config.deployDir);
+    const user = await commandUser(env, deps, workDir, cloneDir, log);
+    const roleArn = roleForBranch(config.deployRole, env.branch);
+    let credentials: TemporaryCredentials | undefined;
+    if (roleArn === undefined) {
+      log(`no deployRole for branch ${env.branch}: the deploy command gets no AWS credentials`);
+    } else {
+      const session = deploySession({
+        project: env.project,
+        branch: env.branch,
+        commit,
+        ...(env.buildId === undefined ? {} : { buildId: env.buildId }),
+      });
+      credentials = await deps.deployCredentials.assume(roleArn, session);
+      log(`assumed ${roleArn} as ${session.sessionName} (source identity ${session.sourceIdentity})`);
+    }
+    // The role's keys are secrets of this job too: the command's output must not print them.
+    const commandRedactor =
+      credentials === undefined
+        ? redactor
+        : new Redactor([...secretValues(config.auth), credentials.secretAccessKey, credentials.sessionToken]);
     const argv = [...config.command, env.branch];
     reporter.report({ type: 'phase', phase: 'command' });
     log(`running ${JSON.stringify(argv)} in ${config.deployDir}`);
     await runCommand({
       argv,
       cwd,
-      env: commandEnvironment(deps.inheritedEnv, redactor, {
-        project: env.project,
-        branch: env.branch,
-        commit,
-      }),
-      redactor,
+      env: commandEnvironment(
+        deps.inheritedEnv,
+        commandRedactor,
+        { project: env.project, branch: env.branch, commit },
+        {
+          ...(credentials === undefined ? {} : { credentials }),
+          ...(user === undefined ? {} : { user }),
+        },
+      ),
+      redactor: commandRedactor,
       stdout: deps.stdout,
       stderr: deps.stderr,
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
       ...(deps.signals ? { signals: deps.signals } : {}),
     });
     log(`deployed ${env.project} ${env.branch} at ${commit}`);
@@ -95,6 +128,35 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   }
 }
 
+/**
+ * The user the deploy command runs as. Switching needs root; where the worker is not root (a
+ * local run, CodeBuild's Lambda compute) the command runs as the worker's own user, and the log
+ * says what that means.
+ */
+async function commandUser(
+  env: WorkerEnv,
+  deps: WorkerDeps,
+  workDir: string,
+  cloneDir: string,
+  log: (line: string) => void,
+): Promise<PreparedUser | undefined> {
+  if (env.runAs === undefined) {
+    log("IWOMP_RUN_AS is not set: the deploy command runs as the worker's own user");
+    return undefined;
+  }
+  const uid = deps.uid ?? process.getuid?.();
+  if (uid !== 0) {
+    log(
+      `cannot run the deploy command as ${env.runAs}: the worker is not root; it runs as the ` +
+        "worker's own user and could read the worker's memory and environment",
+    );
+    return undefined;
+  }
+  const user = await prepareUser(await lookUpUser(env.runAs), workDir, cloneDir);
+  log(`the deploy command runs as ${user.name} (uid ${user.uid}), HOME ${user.home}`);
+  return user;
+}
+
 function assertAuthFits(remote: GitRemote, auth: GitAuth): void {
   const http = remote.transport === 'https' || remote.transport === 'http';
   if ((auth.kind === 'token' || auth.kind === 'basic') && !http) {
@@ -103,26 +165,4 @@ function assertAuthFits(remote: GitRemote, auth: GitAuth): void {
   if (auth.kind === 'ssh' && remote.transport !== 'ssh') {
     throw new ConfigError(`sshPrivateKey works with ssh URLs only, not ${remote.url}`);
   }
-}
-
-/**
- * The deploy command's environment: the worker's own (AWS credentials of the build role
- * included: deploying is the point), minus git's settings, minus any variable that holds a
- * registry secret, plus what the command needs to know about the job.
- */
-export function commandEnvironment(
-  inherited: NodeJS.ProcessEnv,
-  redactor: Redactor,
-  job: { project: string; branch: string; commit: string },
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(inherited)) {
-    if (key.startsWith('GIT_CONFIG_') || key === 'IWOMP_REPORT_FD' || value === undefined) continue;
-    if (redactor.redact(value) !== value) continue;
-    env[key] = value;
-  }
-  env.IWOMP_PROJECT = job.project;
-  env.IWOMP_BRANCH = job.branch;
-  env.IWOMP_COMMIT = job.commit;
-  return env;
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBackend } from '../../src/adapters/local/local-backend.js';
+import { bundledProgram } from '../../src/adapters/local/process-job-launcher.js';
 import { RegistryError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import type { JobProgress } from '../../src/ports/job-tracker.js';
@@ -19,6 +20,7 @@ import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo, type FixtureRepo } from '../support/repos.js';
 
 const TOKEN = 'tok-local-9d3e51a0c4';
+const WORKER = bundledProgram('worker');
 
 // Deploy scripts that record what they observe in $OUT, so tests assert on facts, not timing.
 const SCRIPTS = {
@@ -143,18 +145,31 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
   });
 
   it("runs the worker with exactly CodeBuild's contract, whatever the caller's environment holds", async () => {
-    const { local, out, stateDir, withEnv } = await setup();
-    const polluted = withEnv({
-      GITCOMMIT: 'f'.repeat(40),
-      PROJECTNAME: 'other',
-      IWOMP_REGISTRY: 'ssm',
-      IWOMP_KEEP_WORKDIR: '1',
+    const { local, out, stateDir } = await setup();
+    // The worker's own environment, recorded by a wrapper before it runs dist/worker.js.
+    const polluted = new LocalBackend({
+      stateDir,
+      env: {
+        ...process.env,
+        OUT: out,
+        GITCOMMIT: 'f'.repeat(40),
+        PROJECTNAME: 'other',
+        IWOMP_REGISTRY: 'ssm',
+        IWOMP_KEEP_WORKDIR: '1',
+      },
+      workerCommand: [
+        '/bin/sh',
+        '-c',
+        'env | sort > "$OUT/worker-env.txt"; exec "$0" "$1"',
+        process.execPath,
+        WORKER,
+      ],
     });
     const id = accepted(await polluted.trigger({ project: 'app', branch: 'main' }));
     const { record } = await followAll(local, id);
 
     expect(record.state).toBe('succeeded');
-    const env = readFileSync(join(out, 'env-main.txt'), 'utf8');
+    const env = readFileSync(join(out, 'worker-env.txt'), 'utf8');
     expect(env).toMatch(/^CONFIGPATH=iwomp-in-aws$/m);
     expect(env).toMatch(/^PROJECTNAME=app$/m);
     expect(env).toMatch(/^GITBRANCH=main$/m);
@@ -165,6 +180,12 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     expect(env).not.toMatch(/^IWOMP_KEEP_WORKDIR=/m);
     // The fresh work directory is gone once the job ends.
     expect(readdirSync(join(stateDir, 'work'))).toEqual([]);
+    // The deploy command sees none of it: nothing that points at the registry or the worker.
+    const commandEnv = readFileSync(join(out, 'env-main.txt'), 'utf8');
+    expect(commandEnv).not.toMatch(
+      /^(IWOMP_REGISTRY|IWOMP_LOCAL|IWOMP_WORKDIR|IWOMP_REPORT_FD|CONFIGPATH)=/m,
+    );
+    expect(commandEnv).toMatch(/^IWOMP_PROJECT=app$/m);
   });
 
   it('checks the trigger and runs the worker against one registry, wherever it is', async () => {
@@ -174,6 +195,13 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
       stateDir,
       registry: { kind: 'file', dir: elsewhere },
       env: { ...process.env, OUT: out },
+      workerCommand: [
+        '/bin/sh',
+        '-c',
+        'env | sort > "$OUT/worker-env.txt"; exec "$0" "$1"',
+        process.execPath,
+        WORKER,
+      ],
     });
     // Not registered there yet: the registry under the state directory does not count.
     expect(await local.trigger({ project: 'app', branch: 'main' })).toMatchObject({ outcome: 'rejected' });
@@ -184,7 +212,8 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     );
     const id = accepted(await local.trigger({ project: 'app', branch: 'main' }));
     expect((await local.follow(id)).state).toBe('succeeded');
-    expect(readFileSync(join(out, 'env-main.txt'), 'utf8')).toContain(`IWOMP_REGISTRY=file:${elsewhere}\n`);
+    // Read by the worker there (the deploy command itself is never told where the registry is).
+    expect(readFileSync(join(out, 'worker-env.txt'), 'utf8')).toContain(`IWOMP_REGISTRY=file:${elsewhere}\n`);
   });
 
   it('passes the commit CI tested, and records a superseded job when the branch has moved on', async () => {

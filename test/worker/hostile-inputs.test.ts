@@ -20,7 +20,7 @@ beforeAll(async () => {
   ran = join(root, 'ran');
   mkdirSync(registry);
   createRepo(root, 'app').commit('main', {
-    'deploy.sh': { content: '#!/bin/sh\ntouch "$IWOMP_TEST_RAN"\n', executable: true },
+    'deploy.sh': { content: '#!/bin/sh\ntouch "$TEST_RAN_MARKER"\n', executable: true },
   });
   server = await startGitServer(root);
   shim = createGitShim(root);
@@ -240,7 +240,7 @@ describe('hostile inputs to the worker', () => {
     writeFileSync(join(registry, 'app.json'), JSON.stringify(doc));
     const result = await runWorkerProcess({
       IWOMP_REGISTRY: `file:${registry}`,
-      IWOMP_TEST_RAN: ran,
+      TEST_RAN_MARKER: ran,
       PATH: `${shim.dir}:${process.env.PATH}`,
       PROJECTNAME: 'app',
       GITBRANCH: 'main',

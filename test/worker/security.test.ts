@@ -41,7 +41,7 @@ beforeAll(async () => {
   mkdirSync(registry);
   const repo = createRepo(root, 'app');
   repo.commit('main', {
-    'deploy.sh': { content: '#!/bin/sh\necho "deployed $1"\ntouch "$IWOMP_TEST_RAN"\n', executable: true },
+    'deploy.sh': { content: '#!/bin/sh\necho "deployed $1"\ntouch "$TEST_RAN_MARKER"\n', executable: true },
     'infra/.keep': '',
   });
   // What a hostile branch could do: link its deploy dir out of the clone.
@@ -76,7 +76,7 @@ function register(project: string, doc: Record<string, unknown>): void {
 function run(extra: Record<string, string>) {
   return runWorkerProcess({
     IWOMP_REGISTRY: `file:${registry}`,
-    IWOMP_TEST_RAN: ran,
+    TEST_RAN_MARKER: ran,
     PATH: `${shim.dir}:${process.env.PATH}`,
     PROJECTNAME: 'app',
     GITBRANCH: 'main',

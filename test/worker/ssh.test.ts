@@ -38,7 +38,7 @@ describe.skipIf(!haveSshd)('worker over ssh (real sshd on loopback, pinned host 
     const repo = createRepo(root, 'app');
     repo.commit('main', {
       'deploy.sh': {
-        content: '#!/bin/sh\necho "deployed $1 over ssh"\nenv > "$IWOMP_TEST_OUT/env"\n',
+        content: '#!/bin/sh\necho "deployed $1 over ssh"\nenv > "$TEST_OUT_DIR/env"\n',
         executable: true,
       },
     });
@@ -55,7 +55,7 @@ describe.skipIf(!haveSshd)('worker over ssh (real sshd on loopback, pinned host 
   const run = (project: string, extra: Record<string, string> = {}) =>
     runWorkerProcess({
       IWOMP_REGISTRY: `file:${registry}`,
-      IWOMP_TEST_OUT: out,
+      TEST_OUT_DIR: out,
       PATH: `${shim.dir}:${process.env.PATH}`,
       PROJECTNAME: project,
       GITBRANCH: 'main',

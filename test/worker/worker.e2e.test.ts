@@ -21,7 +21,7 @@ const TOKEN = 'tok-3f9a1c77e2b04d51a8';
 const DEPLOY_SH = `#!/bin/sh
 echo "deploy args: $*"
 echo "deploy cwd: $(pwd)"
-env > "$IWOMP_TEST_OUT/env.txt"
+env > "$TEST_OUT_DIR/env.txt"
 echo "project=$IWOMP_PROJECT branch=$IWOMP_BRANCH commit=$IWOMP_COMMIT"
 echo "$ECHO_ME"
 exit "\${DEPLOY_EXIT:-0}"
@@ -41,7 +41,7 @@ function register(project: string, doc: Record<string, unknown>): void {
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {
     IWOMP_REGISTRY: `file:${registry}`,
-    IWOMP_TEST_OUT: out,
+    TEST_OUT_DIR: out,
     PROJECTNAME: 'demo',
     GITBRANCH: 'main',
     ...extra,
