@@ -18,7 +18,7 @@ export interface RoleArn {
   readonly name: string;
 }
 
-const ARN = /^arn:([^:]*):iam::([^:]*):role(\/.*)$/;
+const ARN = /^arn:([^:]*):iam::([^:]*):role(\/[\s\S]*)$/;
 const PARTITIONS = new Set(['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b']);
 // IAM's own rules: a role name is 1-64 of [\w+=,.@-]; a path is `/` or `/…/` of printable ASCII.
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;

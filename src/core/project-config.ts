@@ -146,9 +146,10 @@ export function resolveProjectConfig(
 
 /** Every role ARN of a `deployRole` setting must be a deploy role (see deploy-role.ts). */
 function checkDeployRole<T extends DeployRoleSetting | undefined>(setting: T): T {
-  if (typeof setting === 'string') parseRoleArn(setting);
+  const value: DeployRoleSetting | undefined = setting;
+  if (typeof value === 'string') parseRoleArn(value);
   else
-    for (const [i, rule] of (setting ?? []).entries()) parseRoleArn(rule.roleArn, `deployRole[${i}].roleArn`);
+    for (const [i, rule] of (value ?? []).entries()) parseRoleArn(rule.roleArn, `deployRole[${i}].roleArn`);
   return setting;
 }
 
