@@ -13,11 +13,13 @@ export interface LocalJobRecord extends JobRecord {
   /** The process that runs the job, and its worker: for `jobs show` and stale detection. */
   readonly runnerPid?: number;
   readonly workerPid?: number;
+  /** The deploy command's process group, once it runs. */
+  readonly commandPid?: number;
 }
 
 const STRINGS = ['id', 'project', 'branch', 'ticket', 'createdAt'] as const;
 const OPTIONAL_STRINGS = ['commit', 'error', 'startedAt', 'finishedAt'] as const;
-const OPTIONAL_INTEGERS = ['exitCode', 'runnerPid', 'workerPid'] as const;
+const OPTIONAL_INTEGERS = ['exitCode', 'runnerPid', 'workerPid', 'commandPid'] as const;
 
 /**
  * Checks a parsed record; returns the problem, or undefined when it is valid. Written by hand,

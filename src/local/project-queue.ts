@@ -16,6 +16,11 @@ export interface QueueEntry {
    * runner still holds the project, so no second job starts beside it.
    */
   readonly group: boolean;
+  /**
+   * The deploy command's own process group, once it runs: a command left running by a killed
+   * worker (or runner) still holds the project until it ends.
+   */
+  readonly commandGroup?: number;
 }
 
 const TICKET = /^\d{12}$/;
@@ -55,6 +60,13 @@ export class ProjectQueue {
   async setOwner(project: string, ticket: string, jobId: string, pid: number, group: boolean): Promise<void> {
     const entry: QueueEntry = { ticket, jobId, pid, group };
     await writeFileAtomic(join(this.projectDir(project), ticket), JSON.stringify(entry));
+  }
+
+  /** Adds the deploy command's process group to the place: it keeps the place while it lives. */
+  async setCommandGroup(project: string, ticket: string, commandGroup: number): Promise<void> {
+    const entry = await this.read(project, ticket);
+    if (entry === undefined) return;
+    await writeFileAtomic(join(this.projectDir(project), ticket), JSON.stringify({ ...entry, commandGroup }));
   }
 
   async release(project: string, ticket: string): Promise<void> {
@@ -143,8 +155,17 @@ export class ProjectQueue {
 }
 
 /** Signal 0 checks existence; EPERM means the process exists but belongs to someone else. */
-export function ownerAlive(entry: Pick<QueueEntry, 'pid' | 'group'>): boolean {
-  return exists(entry.pid) || (entry.group && exists(-entry.pid));
+export function ownerAlive(entry: Pick<QueueEntry, 'pid' | 'group' | 'commandGroup'>): boolean {
+  return (
+    exists(entry.pid) ||
+    (entry.group && exists(-entry.pid)) ||
+    (entry.commandGroup !== undefined && groupExists(entry.commandGroup))
+  );
+}
+
+/** Whether any process of a process group is left. */
+export function groupExists(pgid: number): boolean {
+  return pgid > 1 && exists(-pgid);
 }
 
 function exists(pid: number): boolean {

@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '../core/exit-codes.js';
 import {
   isFinished,
@@ -15,7 +16,7 @@ import {
 import { parseWorkerReport } from '../core/worker-report.js';
 import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
-import { ProjectQueue, type QueueEntry } from './project-queue.js';
+import { groupExists, ProjectQueue, type QueueEntry } from './project-queue.js';
 import { type LocalPaths, localPaths } from './state-dir.js';
 
 export interface RunJobOptions {
@@ -77,6 +78,8 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     const workDir = join(paths.work, record.id);
     await mkdir(workDir, { recursive: true });
     let result: { exitCode: number; error?: string };
+    let commandGroup: number | undefined;
+    let commandHeld: Promise<void> = Promise.resolve();
     try {
       result = await superviseWorker(options, paths, record, workDir, log, {
         onStart: (pid) =>
@@ -86,7 +89,29 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
           const next = markPhase(record, phase);
           if (next !== record) void save(next).catch(() => undefined);
         },
+        onCommand: (pid) => {
+          commandGroup = pid;
+          // Before anything else can happen to the worker: the place is held by the command too.
+          commandHeld = queue.setCommandGroup(record.project, record.ticket, pid).catch(() => undefined);
+          void save({ ...record, commandPid: pid }).catch(() => undefined);
+        },
       });
+      await commandHeld;
+      if (commandGroup !== undefined && groupExists(commandGroup)) {
+        // The worker is gone (killed) but its deploy command runs on: the project stays held, and
+        // the job is not over, until the command's group has ended.
+        await say(
+          `the worker ended (exit ${result.exitCode}) while the deploy command (process group ${commandGroup}) ` +
+            'still runs: waiting for it to end',
+        );
+        while (groupExists(commandGroup)) await sleep(COMMAND_POLL_MS);
+        result = {
+          exitCode: result.exitCode,
+          error:
+            `the worker stopped (exit ${result.exitCode}) before the deploy command ended; ` +
+            'the command ran on to its end, and its outcome is unknown',
+        };
+      }
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -166,6 +191,9 @@ export function workerEnvironment(
 
 const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']);
 
+/** How often a deploy command that outlived its worker is checked for. */
+const COMMAND_POLL_MS = 100;
+
 /** The worker's report channel (core/worker-report.ts): a pipe of its own, apart from its log. */
 const REPORT_FD = 3;
 
@@ -179,7 +207,11 @@ function superviseWorker(
   record: LocalJobRecord,
   workDir: string,
   log: FileHandle,
-  hooks: { onStart: (pid: number) => Promise<void>; onPhase: (phase: JobPhase) => void },
+  hooks: {
+    onStart: (pid: number) => Promise<void>;
+    onPhase: (phase: JobPhase) => void;
+    onCommand: (pid: number) => void;
+  },
 ): Promise<{ exitCode: number; error?: string }> {
   const [program, ...args] = options.workerCommand;
   const env = workerEnvironment(options.env, {
@@ -222,6 +254,7 @@ function superviseWorker(
       for (const line of lines) {
         const report = parseWorkerReport(line);
         if (report?.type === 'phase') hooks.onPhase(report.phase);
+        else if (report?.type === 'command') hooks.onCommand(report.pid);
         else if (report?.type === 'outcome') reason = report.reason;
       }
     });

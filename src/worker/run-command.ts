@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   readonly redactor: Redactor;
   readonly stdout: Writable;
   readonly stderr: Writable;
+  /** Called once the command has started, with its pid (which is also its process group). */
+  readonly onSpawn?: (pid: number) => void;
   /** Run as this user and group (the worker must be root). @default - the worker's own */
   readonly uid?: number;
   readonly gid?: number;
@@ -44,6 +46,9 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
       // libuv drops supplementary groups before switching, so root's groups do not come along.
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
+    });
+    child.once('spawn', () => {
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
     });
     const forward = (signal: NodeJS.Signals) => {
       if (child.pid !== undefined) {

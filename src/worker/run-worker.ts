@@ -116,6 +116,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       stdout: deps.stdout,
       stderr: deps.stderr,
       ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+      onSpawn: (pid) => reporter.report({ type: 'command', pid }),
       ...(deps.signals ? { signals: deps.signals } : {}),
     });
     log(`deployed ${env.project} ${env.branch} at ${commit}`);

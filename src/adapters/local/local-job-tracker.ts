@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { isFinished } from '../../core/job-record.js';
 import { LocalStateError } from '../../local/errors.js';
 import { followJob } from '../../local/follow-job.js';
 import type { LocalJobRecord } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
 import { ProjectQueue } from '../../local/project-queue.js';
+import { markLost } from '../../local/run-job.js';
 import { localPaths } from '../../local/state-dir.js';
 import type { FollowHooks, JobTracker } from '../../ports/job-tracker.js';
 
@@ -20,14 +22,28 @@ export class LocalJobTracker implements JobTracker<LocalJobRecord> {
     this.location = this.store.dir;
   }
 
-  get(id: string): Promise<LocalJobRecord> {
-    return this.store.read(id);
+  async get(id: string): Promise<LocalJobRecord> {
+    return this.settle(await this.store.read(id));
   }
 
   async list(filter: { readonly project?: string } = {}): ReturnType<JobTracker<LocalJobRecord>['list']> {
     const { jobs, broken } = await this.store.list();
     const { project } = filter;
-    return { jobs: project === undefined ? jobs : jobs.filter((j) => j.project === project), broken };
+    const mine = project === undefined ? jobs : jobs.filter((j) => j.project === project);
+    return { jobs: await Promise.all(mine.map((j) => this.settle(j))), broken };
+  }
+
+  /**
+   * A job not finished whose place in the queue has no live process left (runner, worker or
+   * deploy command) will never be finished by anyone: record it failed now, so no listing shows
+   * it running forever.
+   */
+  private async settle(record: LocalJobRecord): Promise<LocalJobRecord> {
+    if (isFinished(record.state) || (await this.queue.isLive(record.project, record.ticket))) return record;
+    // The runner writes the end before it gives up its place: read again before deciding.
+    const again = await this.store.read(record.id);
+    if (isFinished(again.state)) return again;
+    return (await markLost(this.store, { jobId: again.id, pid: again.runnerPid ?? 0 })) ?? again;
   }
 
   async readLog(id: string): Promise<string> {
