@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -154,7 +155,7 @@ export class ProjectQueue {
   }
 }
 
-/** Signal 0 checks existence; EPERM means the process exists but belongs to someone else. */
+/** Whether the place is held: by its owner, its owner's process group, or its deploy command's group. */
 export function ownerAlive(entry: Pick<QueueEntry, 'pid' | 'group' | 'commandGroup'>): boolean {
   return (
     exists(entry.pid) ||
@@ -163,16 +164,56 @@ export function ownerAlive(entry: Pick<QueueEntry, 'pid' | 'group' | 'commandGro
   );
 }
 
-/** Whether any process of a process group is left. */
+/** Whether any living process of a process group is left. */
 export function groupExists(pgid: number): boolean {
   return pgid > 1 && exists(-pgid);
 }
 
+/**
+ * Whether a process is alive. Signal 0 checks existence (EPERM: it exists but is someone else's);
+ * where /proc is there, a zombie (dead, not yet reaped by its parent) counts as gone: a runner
+ * killed under a long-lived parent must not hold its project until that parent reaps it.
+ */
 function exists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return pid < 0 ? groupHasLiving(-pid) : !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  const state = procState(String(pid));
+  return state === 'Z' || state === 'X';
+}
+
+/** Whether a process group has a member that is not a zombie (every member, when /proc is absent). */
+function groupHasLiving(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  return pids.some((pid) => {
+    const stat = procStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X';
+  });
+}
+
+function procState(pid: string): string | undefined {
+  return procStat(pid)?.state ?? (existsSync('/proc/self/stat') ? undefined : 'R');
+}
+
+// /proc/<pid>/stat: `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+function procStat(pid: string): { state: string; pgrp: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
 }
