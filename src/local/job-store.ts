@@ -25,6 +25,25 @@ export class JobStore {
     return join(this.dir, `${parseJobId(id)}.log`);
   }
 
+  /** Asks the job's runner to stop the job, and says why (see `cancelReason`). */
+  async requestCancel(id: string, reason: string): Promise<void> {
+    const path = join(this.dir, `${parseJobId(id)}.cancel`);
+    try {
+      await writeFileAtomic(path, reason);
+    } catch (error) {
+      throw stateError(`cannot write ${path}`, error);
+    }
+  }
+
+  /** Why the job was asked to stop, or undefined when nobody asked. */
+  async cancelReason(id: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.dir, `${parseJobId(id)}.cancel`), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes a new record; fails if the id exists already. */
   async create(record: LocalJobRecord): Promise<void> {
     let created: boolean;

@@ -99,10 +99,16 @@ export class ProjectQueue {
   async waitTurn(
     project: string,
     ticket: string,
-    hooks: { onWaiting?: (ahead: QueueEntry) => void; onStale?: (stale: QueueEntry) => Promise<void> } = {},
-  ): Promise<void> {
+    hooks: {
+      onWaiting?: (ahead: QueueEntry) => void;
+      onStale?: (stale: QueueEntry) => Promise<void>;
+      /** Checked while waiting: true gives up the wait, and waitTurn resolves false. */
+      stopped?: () => boolean;
+    } = {},
+  ): Promise<boolean> {
     let reported: string | undefined;
     for (;;) {
+      if (hooks.stopped?.()) return false;
       const ahead = await this.firstLiveAhead(project, ticket, hooks.onStale);
       if (ahead === undefined) break;
       if (ahead.ticket !== reported) {
@@ -114,6 +120,7 @@ export class ProjectQueue {
     if ((await this.read(project, ticket)) === undefined) {
       throw new LocalStateError(`the queue place ${ticket} of project '${project}' disappeared`);
     }
+    return true;
   }
 
   /** Whether the entry exists and its owner is alive. */

@@ -8,6 +8,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import {
   isFinished,
   type JobPhase,
+  markCancelled,
   markFailed,
   markFinished,
   markPhase,
@@ -43,6 +44,16 @@ export interface RunJobOptions {
  * log, follow its phase, and record how it ended. Returns the final record.
  */
 export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
+  // Listened for first, before anything is awaited. SIGTERM (from `iwomp jobs cancel`, or anyone)
+  // while the job waits: it never starts. While it runs, superviseWorker forwards the signal to
+  // the worker, which stops the deploy command.
+  const signals = options.signals ?? process;
+  let stopSignal: NodeJS.Signals | undefined;
+  const onStop = (signal: NodeJS.Signals) => {
+    stopSignal ??= signal;
+  };
+  signals.on('SIGTERM', onStop);
+  signals.on('SIGINT', onStop);
   const paths = localPaths(options.stateDir);
   const store = new JobStore(paths.jobs, paths.root);
   const queue = new ProjectQueue(paths.queue);
@@ -67,13 +78,28 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
 
   try {
     await say(`job ${record.id}: project ${record.project}, branch ${record.branch}`);
-    await queue.waitTurn(record.project, record.ticket, {
+    const ourTurn = await queue.waitTurn(record.project, record.ticket, {
+      stopped: () => stopSignal !== undefined,
       onWaiting: (ahead) => void say(`waiting for job ${ahead.jobId} of the same project to finish`),
       onStale: async (stale) => {
         await say(`job ${stale.jobId} lost its runner (pid ${stale.pid}); going on without it`);
         await markLost(store, stale);
       },
     });
+    if (!ourTurn) {
+      const reason = await store.cancelReason(record.id);
+      await say(`job ${record.id} stopped (${stopSignal}) before it started`);
+      await save(
+        reason === undefined
+          ? markFailed(
+              record,
+              `the local runner was stopped (${stopSignal}) before the job started`,
+              new Date(),
+            )
+          : markCancelled(record, reason, new Date()),
+      );
+      return record;
+    }
     const startedAt = Date.now();
     const workDir = join(paths.work, record.id);
     await mkdir(workDir, { recursive: true });
@@ -115,7 +141,11 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
-    const finished = markFinished(record, result, new Date());
+    const cancelled = await store.cancelReason(record.id);
+    const finished =
+      cancelled === undefined || result.exitCode === 0
+        ? markFinished(record, result, new Date())
+        : markCancelled(record, cancelled, new Date());
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(2);
     await say(`job ${record.id} ${finished.state} (exit ${result.exitCode}) in ${seconds}s`);
     await save(finished);
@@ -126,6 +156,8 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     await writes.catch(() => undefined);
     if (!isFinished(written.state)) await save(markFailed(record, message, new Date()));
   } finally {
+    signals.off('SIGTERM', onStop);
+    signals.off('SIGINT', onStop);
     await writes.catch(() => undefined);
     // Released only after the final record is written: whoever sees the place free sees the job ended.
     await queue.release(record.project, record.ticket);
@@ -147,11 +179,12 @@ export async function markLost(
     return undefined;
   }
   if (isFinished(record.state)) return record;
-  const lost = markFailed(
-    record,
-    `the local runner (pid ${entry.pid}) stopped before the job finished`,
-    new Date(),
-  );
+  // A runner stopped by `jobs cancel` before it could record it still ends its job cancelled.
+  const cancelled = await store.cancelReason(record.id);
+  const lost =
+    cancelled === undefined
+      ? markFailed(record, `the local runner (pid ${entry.pid}) stopped before the job finished`, new Date())
+      : markCancelled(record, cancelled, new Date());
   await store.write(lost);
   return lost;
 }

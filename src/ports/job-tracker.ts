@@ -45,4 +45,9 @@ export interface JobTracker<R extends JobRecord = JobRecord> {
    * with the final record. A job whose runner is gone is recorded as failed, so this ends.
    */
   follow(id: string, hooks?: FollowHooks<R>): Promise<R>;
+  /**
+   * Stops a job: a waiting one never starts, a running one's deploy command is sent SIGTERM.
+   * Resolves with the record once the job has ended (`cancelled`, or how it ended first).
+   */
+  cancel(id: string, reason: string): Promise<R>;
 }

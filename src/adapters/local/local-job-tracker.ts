@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isFinished } from '../../core/job-record.js';
+import { isFinished, markCancelled } from '../../core/job-record.js';
 import { LocalStateError } from '../../local/errors.js';
 import { followJob } from '../../local/follow-job.js';
 import type { LocalJobRecord } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
-import { ProjectQueue } from '../../local/project-queue.js';
+import { groupExists, ownerAlive, ProjectQueue } from '../../local/project-queue.js';
 import { markLost } from '../../local/run-job.js';
 import { localPaths } from '../../local/state-dir.js';
 import type { FollowHooks, JobTracker } from '../../ports/job-tracker.js';
@@ -31,6 +31,35 @@ export class LocalJobTracker implements JobTracker<LocalJobRecord> {
     const { project } = filter;
     const mine = project === undefined ? jobs : jobs.filter((j) => j.project === project);
     return { jobs: await Promise.all(mine.map((j) => this.settle(j))), broken };
+  }
+
+  async cancel(id: string, reason: string): Promise<LocalJobRecord> {
+    const record = await this.get(id);
+    if (isFinished(record.state)) return record;
+    await this.store.requestCancel(record.id, reason);
+    const entry = await this.queue.read(record.project, record.ticket);
+    // The runner stops the job and records it; a deploy command whose runner is gone is stopped
+    // directly; with no process left at all, the record is closed here.
+    const target =
+      entry === undefined
+        ? undefined
+        : ownerAlive({ pid: entry.pid, group: false })
+          ? entry.pid
+          : entry.commandGroup !== undefined && groupExists(entry.commandGroup)
+            ? -entry.commandGroup
+            : undefined;
+    if (target === undefined) {
+      const cancelled = markCancelled(await this.store.read(record.id), reason, new Date());
+      await this.store.write(cancelled);
+      if (entry !== undefined) await this.queue.release(record.project, record.ticket);
+      return cancelled;
+    }
+    try {
+      process.kill(target, 'SIGTERM');
+    } catch {
+      // Gone in the meantime: following the job below records how it ended.
+    }
+    return this.follow(record.id);
   }
 
   /**

@@ -102,6 +102,30 @@ export function registerJobs(program: Command, context: CliContext): void {
         });
       }
     });
+
+  registerCancel(jobs, context);
+}
+
+/** `jobs cancel`: stop a job and wait until it has ended. */
+function registerCancel(jobs: Command, context: CliContext): void {
+  jobs
+    .command('cancel')
+    .description(
+      'stop a job: a waiting job never starts; a running one gets SIGTERM (its deploy command is stopped). Waits until the job has ended',
+    )
+    .argument('<id>', 'job id')
+    .addHelpText('after', '\nExits 0 once the job has ended, whether it was cancelled or had ended already.')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const tracker = await trackerFor(context, command);
+      const before = await tracker.get(id);
+      const record = await tracker.cancel(before.id, `cancelled with iwomp jobs cancel (pid ${process.pid})`);
+      if (wantsJson(command)) return writeJson(context.io, record);
+      const what =
+        before.state !== record.state && record.state === 'cancelled'
+          ? `cancelled job ${record.id} (it was ${before.state})`
+          : `job ${record.id} had already ended: ${record.state}`;
+      context.io.stdout.write(`${what}\n`);
+    });
 }
 
 /** The jobs of the backend the command line names. */
