@@ -21,6 +21,7 @@ describe('schema/project-config.schema.json', () => {
       'branches',
       'command',
       'deployDir',
+      'deployRole',
       'gitUrl',
       'sshKnownHosts',
       'sshPrivateKey',
