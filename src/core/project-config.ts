@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { ConfigError } from './errors.js';
 
 const MIN_SECRET = 8;
+/** CodeBuild's longest build timeout (36 hours). */
+export const MAX_TIMEOUT_MINUTES = 2160;
 
 const secret = (what: string) =>
   z
@@ -53,6 +55,15 @@ export const ProjectDocumentSchema = z
       .describe(
         'Glob patterns of the branches allowed to deploy, e.g. ["main", "release/*"]. Default: any branch.',
       ),
+    timeoutMinutes: z
+      .number()
+      .int('timeoutMinutes must be a whole number of minutes')
+      .min(1, 'timeoutMinutes must be from 1 to 2160')
+      .max(MAX_TIMEOUT_MINUTES, 'timeoutMinutes must be from 1 to 2160')
+      .describe(
+        'Minutes a deploy (fetch and command) may run before the worker stops it and fails the job, 1 to 2160. ' +
+          "Default: the CodeBuild project's build timeout (60 minutes locally).",
+      ),
   })
   .partial();
 
@@ -75,6 +86,8 @@ export interface ProjectConfig {
   readonly command: readonly string[];
   /** Branch glob patterns; undefined means every branch may deploy. */
   readonly branches?: readonly string[];
+  /** Minutes the job may run; undefined leaves it to the build's own timeout. */
+  readonly timeoutMinutes?: number;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -116,6 +129,7 @@ export function resolveProjectConfig(
     deployDir: parseDeployDir(merged.deployDir ?? '.'),
     command: typeof merged.command === 'string' ? [merged.command] : merged.command,
     ...(merged.branches ? { branches: merged.branches } : {}),
+    ...(merged.timeoutMinutes === undefined ? {} : { timeoutMinutes: merged.timeoutMinutes }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { parseRegistrySpec, type RegistrySpec } from '../adapters/create-registry.js';
 import { flagVar, optionalVar, readVar, requiredVar } from '../core/env-vars.js';
+import { EnvironmentError } from '../core/errors.js';
 import {
   DEFAULT_CONFIG_PATH,
   parseBranchName,
@@ -32,6 +33,17 @@ export interface WorkerEnv {
    * except in CodeBuild (`CODEBUILD_BUILD_ID` set), whose container is thrown away anyway.
    */
   readonly keepWorkDir: boolean;
+  /**
+   * `IWOMP_FETCH_TIMEOUT`: seconds the fetch (init to checkout) may take before git and its
+   * helpers are killed. Default: 600 (see git-fetch.ts).
+   */
+  readonly fetchTimeoutSeconds?: number;
+  /**
+   * `IWOMP_JOB_TIMEOUT`: seconds a job may take when its project sets no `timeoutMinutes`.
+   * Default: none of the worker's own (in CodeBuild the build project's timeout applies; the
+   * local runner passes 3600, CodeBuild's default).
+   */
+  readonly jobTimeoutSeconds?: number;
 }
 
 /** Reads and checks the worker's environment; every problem names its variable. */
@@ -39,6 +51,8 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const registry = parseRegistrySpec(env.IWOMP_REGISTRY);
   const commit = optionalVar(env.GITCOMMIT);
   const workRoot = optionalVar(env.IWOMP_WORKDIR);
+  const fetchTimeout = optionalVar(env.IWOMP_FETCH_TIMEOUT);
+  const jobTimeout = optionalVar(env.IWOMP_JOB_TIMEOUT);
   return {
     configPath: readVar('CONFIGPATH', () =>
       parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
@@ -53,5 +67,21 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
       optionalVar(env.IWOMP_KEEP_WORKDIR) === undefined
         ? optionalVar(env.CODEBUILD_BUILD_ID) !== undefined
         : flagVar('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
+    ...(fetchTimeout === undefined
+      ? {}
+      : { fetchTimeoutSeconds: parseSeconds('IWOMP_FETCH_TIMEOUT', fetchTimeout) }),
+    ...(jobTimeout === undefined ? {} : { jobTimeoutSeconds: parseSeconds('IWOMP_JOB_TIMEOUT', jobTimeout) }),
   };
+}
+
+/** A whole number of seconds, 1 to 36 hours (CodeBuild's longest build). */
+function parseSeconds(name: string, value: string): number {
+  const seconds = /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds <= 36 * 3600)) {
+    throw new EnvironmentError(
+      name,
+      `expected a whole number of seconds from 1 to 129600, got ${JSON.stringify(value)}`,
+    );
+  }
+  return seconds;
 }

@@ -24,6 +24,7 @@ describe('schema/project-config.schema.json', () => {
       'gitUrl',
       'sshKnownHosts',
       'sshPrivateKey',
+      'timeoutMinutes',
     ]);
   });
 });
