@@ -7,11 +7,11 @@ export interface ProcessInfo {
 }
 
 /**
- * Processes of this machine (the ones this user may read) whose environment holds `secret` or
+ * Processes of this machine (the ones this user may read) whose environment holds `environMark` or
  * whose command line holds `cmdlineMark`: how a test proves that no git helper still carries a
  * token after the worker ended. Zombies (already dead, waiting to be reaped) are not counted.
  */
-export function findProcesses(match: { secret?: string; cmdlineMark?: string }): ProcessInfo[] {
+export function findProcesses(match: { environMark?: string; cmdlineMark?: string }): ProcessInfo[] {
   const found: ProcessInfo[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -23,9 +23,9 @@ export function findProcesses(match: { secret?: string; cmdlineMark?: string }):
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
       const byCmdline = match.cmdlineMark !== undefined && cmdline.includes(match.cmdlineMark);
       let bySecret = false;
-      if (match.secret !== undefined) {
+      if (match.environMark !== undefined) {
         try {
-          bySecret = readFileSync(`/proc/${pid}/environ`, 'utf8').includes(match.secret);
+          bySecret = readFileSync(`/proc/${pid}/environ`, 'utf8').includes(match.environMark);
         } catch {
           // Another user's process: its environment is not ours to read, and not ours to worry about.
         }

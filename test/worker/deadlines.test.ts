@@ -1,11 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CommandError } from '../../src/core/errors.js';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { Redactor } from '../../src/core/redact.js';
@@ -32,7 +40,10 @@ let gitServer: GitServer;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function register(project: string, doc: Record<string, unknown>): void {
-  writeFileSync(join(registry, `${project}.json`), JSON.stringify({ authToken: TOKEN, command: 'true', ...doc }));
+  writeFileSync(
+    join(registry, `${project}.json`),
+    JSON.stringify({ authToken: TOKEN, command: 'true', ...doc }),
+  );
 }
 
 /** A fresh work root per test, so "the work directory is gone" is checked on that test's alone. */
@@ -51,7 +62,7 @@ function run(project: string, env: Record<string, string>, onSpawn?: (pid: numbe
 
 /** What a test may leave behind if the behaviour under test breaks: every process holding the token. */
 function leftovers() {
-  return findProcesses({ secret: TOKEN, cmdlineMark: root });
+  return findProcesses({ environMark: TOKEN, cmdlineMark: root });
 }
 
 beforeAll(async () => {
@@ -78,7 +89,8 @@ beforeAll(async () => {
     let n = 0;
     const timer = setInterval(() => {
       let chunk = '';
-      for (let i = 0; i < 40; i++) chunk += pkt(`${'a'.repeat(40)} refs/heads/b${String(n++).padStart(8, '0')}\n`);
+      for (let i = 0; i < 40; i++)
+        chunk += pkt(`${'a'.repeat(40)} refs/heads/b${String(n++).padStart(8, '0')}\n`);
       res.write(chunk);
     }, 100);
     req.socket.on('close', () => clearInterval(timer));
@@ -102,7 +114,8 @@ sleep 300
   gitServer = await startGitServer(root, { kind: 'token', token: TOKEN });
 });
 
-afterEach(() => killAll(leftovers()));
+// Should a test fail, nothing it started outlives it: git helpers, workers, deploy commands.
+afterEach(() => killAll([...leftovers(), ...findProcesses({ environMark: root })]));
 
 afterAll(async () => {
   for (const socket of silentSockets) socket.destroy();
@@ -124,7 +137,9 @@ describe('fetch deadline', () => {
     const seconds = (Date.now() - started) / 1000;
     // THEN it fails as a clone failure, in one line, within the deadline, and leaves nothing behind
     expect(result.code).toBe(ExitCode.cloneFailed);
-    expect(result.stderr).toMatch(/^iwomp: git fetch of http:\/\/127\.0\.0\.1:\d+\/app\.git failed .*too slow/m);
+    expect(result.stderr).toMatch(
+      /^iwomp: git fetch of http:\/\/127\.0\.0\.1:\d+\/app\.git failed .*too slow/m,
+    );
     expect(seconds).toBeLessThan(4 + 1.5);
     expect(leftovers()).toEqual([]);
     expect(readdirSync(work)).toEqual([]);
@@ -179,7 +194,8 @@ describe('SIGTERM', () => {
       pid = p;
     });
     const deadline = Date.now() + 10_000;
-    while (!leftovers().some((p) => p.cmdline.includes('remote-http')) && Date.now() < deadline) await sleep(50);
+    while (!leftovers().some((p) => p.cmdline.includes('remote-http')) && Date.now() < deadline)
+      await sleep(50);
     expect(leftovers().some((p) => p.cmdline.includes('remote-http'))).toBe(true);
     expect(readdirSync(work)).toHaveLength(1);
 
@@ -242,6 +258,7 @@ describe('job deadline', () => {
       await sleep(20);
     }
     const stubborn = Number(readFileSync(join(out, 'pid'), 'utf8'));
+    onTestFinished(() => killAll([{ pid: stubborn, cmdline: '' }]));
     // WHEN the deadline passes
     stop.abort(new StopReason('the job deadline of 1 minute (timeoutMinutes) passed', true));
     // THEN the command ends as a deadline failure, and the child that ignored SIGTERM is dead
