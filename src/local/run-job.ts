@@ -16,7 +16,7 @@ import { parseWorkerReport } from '../core/worker-report.js';
 import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { ProjectQueue, type QueueEntry } from './project-queue.js';
-import { type LocalPaths, localPaths } from './state-dir.js';
+import { type LocalPaths, localPaths, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface RunJobOptions {
   readonly stateDir: string;
@@ -46,7 +46,9 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
   const store = new JobStore(paths.jobs, paths.root);
   const queue = new ProjectQueue(paths.queue);
   let record = await store.read(options.jobId);
-  const log = await open(store.logPath(record.id), 'a', 0o644);
+  const log = await open(store.logPath(record.id), 'a', PRIVATE_FILE_MODE);
+  // A log an older version created keeps its mode when appended to.
+  await log.chmod(PRIVATE_FILE_MODE);
   const say = (line: string) => log.write(`[iwomp] ${line}\n`);
   // Record writes are chained, so phase updates and the final state land in the order they
   // happen; a failed write does not block the ones after it. `record` is the latest intended
@@ -75,7 +77,7 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     });
     const startedAt = Date.now();
     const workDir = join(paths.work, record.id);
-    await mkdir(workDir, { recursive: true });
+    await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     let result: { exitCode: number; error?: string };
     try {
       result = await runWorker(options, paths, record, workDir, log, {
@@ -157,8 +159,18 @@ export function workerEnvironment(
   env.IWOMP_LOCAL = '1';
   env.IWOMP_WORKDIR = job.workDir;
   env.IWOMP_REPORT_FD = String(REPORT_FD);
+  // Deadlines pass through, so a local job can be bounded like any other; without one, a local
+  // job gets CodeBuild's default build timeout, so a hung command does not hold the queue forever.
+  for (const key of ['IWOMP_FETCH_TIMEOUT', 'IWOMP_JOB_TIMEOUT'] as const) {
+    const value = base[key];
+    if (value !== undefined && value !== '') env[key] = value;
+  }
+  env.IWOMP_JOB_TIMEOUT ??= String(LOCAL_JOB_TIMEOUT_SECONDS);
   return env;
 }
+
+/** A local job's deadline when its project sets no `timeoutMinutes`: CodeBuild's default, one hour. */
+const LOCAL_JOB_TIMEOUT_SECONDS = 3600;
 
 const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']);
 
