@@ -114,10 +114,11 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     if (error instanceof Error) error.message = redactor.redact(error.message);
     throw error;
   } finally {
-    signals.off('SIGTERM', onSignal);
-    signals.off('SIGINT', onSignal);
     if (timer !== undefined) clearTimeout(timer);
     if (workDir !== undefined && !env.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    // Only now: a SIGTERM during the removal must not end the worker half-way through it.
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
   }
 }
 
