@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalBackend } from '../../src/local/local-backend.js';
+import { LocalBackend } from '../../src/adapters/local/local-backend.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo } from '../support/repos.js';
 
