@@ -124,8 +124,8 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
 
 /**
  * The job's deadline: the project's `timeoutMinutes`, else `IWOMP_JOB_TIMEOUT`, else none (the
- * build's own timeout applies). Counted from the worker's start, so it passes before CodeBuild's,
- * whose clock also counts provisioning (see codebuild-job-launcher.ts).
+ * build's own timeout applies). Counted from when the worker has read the project; CodeBuild's clock
+ * started earlier, at provisioning, and gets a margin for it (see codebuild-job-launcher.ts).
  */
 export function jobDeadline(
   timeoutMinutes: number | undefined,

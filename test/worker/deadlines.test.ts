@@ -140,7 +140,8 @@ describe('fetch deadline', () => {
     expect(result.stderr).toMatch(
       /^iwomp: git fetch of http:\/\/127\.0\.0\.1:\d+\/app\.git failed .*too slow/m,
     );
-    expect(seconds).toBeLessThan(4 + 1.5);
+    // Slack for starting node and the worker on a busy machine, not for the fetch.
+    expect(seconds).toBeLessThan(4 + 3);
     expect(leftovers()).toEqual([]);
     expect(readdirSync(work)).toEqual([]);
   });
@@ -159,7 +160,7 @@ describe('fetch deadline', () => {
       /^iwomp: git fetch stopped: the fetch from http:\/\/127\.0\.0\.1:\d+\/app\.git did not end within 3s \(IWOMP_FETCH_TIMEOUT\)$/m,
     );
     expect(seconds).toBeGreaterThanOrEqual(3);
-    expect(seconds).toBeLessThan(3 + 1.5);
+    expect(seconds).toBeLessThan(3 + 3);
     expect(leftovers()).toEqual([]);
     expect(readdirSync(work)).toEqual([]);
   }, 20_000);
@@ -232,7 +233,7 @@ describe('job deadline', () => {
     expect(result.stderr).toMatch(
       /^iwomp: command stopped: the job deadline of 3s \(IWOMP_JOB_TIMEOUT\) passed$/m,
     );
-    expect(seconds).toBeLessThan(3 + 3);
+    expect(seconds).toBeLessThan(3 + 4);
     expect(readdirSync(work)).toEqual([]);
   }, 20_000);
 
