@@ -101,6 +101,15 @@ beforeAll(async () => {
   const repo = createRepo(root, 'app');
   repo.commit('main', {
     // Starts a background child, then waits itself: both must be gone after the deadline.
+    // Leaves a child that ignores SIGTERM and does not hold the output open, then waits.
+    'leave-child.sh': {
+      content: `#!/bin/sh
+(trap '' TERM; exec sleep 300) >/dev/null 2>&1 &
+echo $! > "$IWOMP_TEST_OUT/child.pid"
+sleep 300
+`,
+      executable: true,
+    },
     'deploy.sh': {
       content: `#!/bin/sh
 sleep 300 &
@@ -210,6 +219,32 @@ describe('SIGTERM', () => {
     expect(readdirSync(work)).toEqual([]);
     expect(result.code).toBe(ExitCode.cloneFailed);
     expect(result.stderr).toMatch(/^iwomp: git fetch stopped: the worker received SIGTERM$/m);
+  }, 20_000);
+});
+
+describe('SIGTERM during the command', () => {
+  it("kills what is left of the command's process group once the command has ended", async () => {
+    // GIVEN a command that left a child ignoring SIGTERM, and waits
+    register('leaver', { gitUrl: gitServer.url('app.git'), command: './leave-child.sh' });
+    const out = join(root, 'leaver-out');
+    mkdirSync(out);
+    let pid = 0;
+    const running = run('leaver', { IWOMP_WORKDIR: workRoot('leaver'), IWOMP_TEST_OUT: out }, (p) => {
+      pid = p;
+    });
+    const pidFile = join(out, 'child.pid');
+    const until = Date.now() + 10_000;
+    while (!(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '') && Date.now() < until)
+      await sleep(20);
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    onTestFinished(() => killAll([{ pid: child, cmdline: '' }]));
+    // WHEN the worker gets SIGTERM
+    process.kill(pid, 'SIGTERM');
+    const result = await running;
+    // THEN the command was killed by it, and its child did not outlive it
+    expect(result.code).toBe(128 + 15);
+    expect(result.stderr).toMatch(/^iwomp: command was killed by SIGTERM$/m);
+    expect(isAlive(child)).toBe(false);
   }, 20_000);
 });
 
