@@ -4,6 +4,8 @@ import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy
 import { ConfigError } from './errors.js';
 
 const MIN_SECRET = 8;
+/** CodeBuild's longest build timeout (36 hours). */
+export const MAX_TIMEOUT_MINUTES = 2160;
 
 const secret = (what: string) =>
   z
@@ -69,6 +71,15 @@ export const ProjectDocumentSchema = z
       .describe(
         `IAM role the deploy command runs with (on the path ${DEPLOY_ROLE_PATH}), or rules [{"branches": ["main"], "roleArn": "…"}, …] where the first rule that allows the branch wins. Default: no role, and the command gets no AWS credentials.`,
       ),
+    timeoutMinutes: z
+      .number()
+      .int('timeoutMinutes must be a whole number of minutes')
+      .min(1, 'timeoutMinutes must be from 1 to 2160')
+      .max(MAX_TIMEOUT_MINUTES, 'timeoutMinutes must be from 1 to 2160')
+      .describe(
+        'Minutes a deploy (fetch and command) may run before the worker stops it and fails the job, 1 to 2160. ' +
+          "Default: the CodeBuild project's build timeout (60 minutes locally).",
+      ),
   })
   .partial();
 
@@ -93,6 +104,8 @@ export interface ProjectConfig {
   readonly branches?: readonly string[];
   /** The deploy command's IAM role, or one per branch pattern; undefined: no AWS credentials. */
   readonly deployRole?: DeployRoleSetting;
+  /** Minutes the job may run; undefined leaves it to the build's own timeout. */
+  readonly timeoutMinutes?: number;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -141,6 +154,7 @@ export function resolveProjectConfig(
     command: typeof merged.command === 'string' ? [merged.command] : merged.command,
     ...(merged.branches ? { branches: merged.branches } : {}),
     ...(merged.deployRole === undefined ? {} : { deployRole: checkDeployRole(merged.deployRole) }),
+    ...(merged.timeoutMinutes === undefined ? {} : { timeoutMinutes: merged.timeoutMinutes }),
   };
 }
 

@@ -32,9 +32,11 @@ export async function handleTrigger(
       return { outcome: 'rejected', reason: (error as Error).message };
     throw error;
   }
+  let timeoutMinutes: number | undefined;
   try {
     const config = await loadProjectConfig(deps.registry, message.project);
     assertBranchAllowed(message.project, message.branch, config.branches);
+    timeoutMinutes = config.timeoutMinutes;
   } catch (error) {
     if (dispositionOf(error).outcome === 'rejected')
       return { outcome: 'rejected', message, reason: (error as Error).message };
@@ -45,6 +47,7 @@ export async function handleTrigger(
     branch: message.branch,
     ...(message.commit === undefined ? {} : { commit: message.commit }),
     ...(options.idempotencyToken === undefined ? {} : { idempotencyToken: options.idempotencyToken }),
+    ...(timeoutMinutes === undefined ? {} : { timeoutMinutes }),
   });
   return { outcome: 'accepted', message, jobId: job.id };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state-dir.js';
 
 /**
  * Writes a file so that readers (and a crash) only ever see the old content or the new, never
@@ -40,9 +41,10 @@ export function isTempName(name: string): boolean {
 
 async function writeTemp(path: string, content: string): Promise<string> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o644);
+  // The umask can only take bits away: the file is never readable by others.
+  const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(content);
     await handle.sync();

@@ -18,7 +18,7 @@ import { parseWorkerReport } from '../core/worker-report.js';
 import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
 import { groupExists, ProjectQueue, type QueueEntry } from './project-queue.js';
-import { type LocalPaths, localPaths } from './state-dir.js';
+import { type LocalPaths, localPaths, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface RunJobOptions {
   readonly stateDir: string;
@@ -58,7 +58,9 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
   const store = new JobStore(paths.jobs, paths.root);
   const queue = new ProjectQueue(paths.queue);
   let record = await store.read(options.jobId);
-  const log = await open(store.logPath(record.id), 'a', 0o644);
+  const log = await open(store.logPath(record.id), 'a', PRIVATE_FILE_MODE);
+  // A log an older version created keeps its mode when appended to.
+  await log.chmod(PRIVATE_FILE_MODE);
   const say = (line: string) => log.write(`[iwomp] ${line}\n`);
   // Record writes are chained, so phase updates and the final state land in the order they
   // happen; a failed write does not block the ones after it. `record` is the latest intended
@@ -102,7 +104,7 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     }
     const startedAt = Date.now();
     const workDir = join(paths.work, record.id);
-    await mkdir(workDir, { recursive: true });
+    await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     let result: { exitCode: number; error?: string };
     let commandGroup: number | undefined;
     let commandHeld: Promise<void> = Promise.resolve();
@@ -219,8 +221,18 @@ export function workerEnvironment(
   env.IWOMP_JOB_ID = job.id;
   // The one setting a user gives local jobs as CodeBuild's project would: who the command runs as.
   if (base.IWOMP_RUN_AS) env.IWOMP_RUN_AS = base.IWOMP_RUN_AS;
+  // Deadlines pass through, so a local job can be bounded like any other; without one, a local
+  // job gets CodeBuild's default build timeout, so a hung command does not hold the queue forever.
+  for (const key of ['IWOMP_FETCH_TIMEOUT', 'IWOMP_JOB_TIMEOUT'] as const) {
+    const value = base[key];
+    if (value !== undefined && value !== '') env[key] = value;
+  }
+  env.IWOMP_JOB_TIMEOUT ??= String(LOCAL_JOB_TIMEOUT_SECONDS);
   return env;
 }
+
+/** A local job's deadline when its project sets no `timeoutMinutes`: CodeBuild's default, one hour. */
+const LOCAL_JOB_TIMEOUT_SECONDS = 3600;
 
 const CONTRACT = new Set(['CONFIGPATH', 'PROJECTNAME', 'GITBRANCH', 'GITCOMMIT']);
 

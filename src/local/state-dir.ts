@@ -1,4 +1,6 @@
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { LocalStateError } from './errors.js';
 
 /** Where local mode keeps everything: `.iwomp/` in the working directory unless `IWOMP_STATE_DIR` says otherwise. */
 export const DEFAULT_STATE_DIR = '.iwomp';
@@ -28,6 +30,31 @@ export function localPaths(stateDir: string): LocalPaths {
     work: join(root, 'work'),
     tokens: join(root, 'tokens'),
   };
+}
+
+/**
+ * Job records, logs, queue entries, idempotency tokens and clones are the user's alone: they can
+ * hold a failing command's output, branch names and commits of private repositories.
+ */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Makes `jobs/`, `queue/`, `tokens/` and `work/` (and the state directory, when new) 0700, and
+ * tightens them when an older version made them 0755: files written there before stay behind a
+ * directory no one else can enter.
+ */
+export async function preparePrivateDirs(paths: LocalPaths): Promise<void> {
+  for (const dir of [paths.jobs, paths.queue, paths.tokens, paths.work]) {
+    try {
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      if (((await stat(dir)).mode & 0o777) !== PRIVATE_DIR_MODE) await chmod(dir, PRIVATE_DIR_MODE);
+    } catch (error) {
+      throw new LocalStateError(`cannot make ${dir} private (mode 700): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
 }
 
 /** The state directory an entry point should use: `IWOMP_STATE_DIR`, else `.iwomp` under `cwd`. */

@@ -8,6 +8,11 @@ export interface JobRequest {
    * CodeBuild honours it for 5 minutes.
    */
   readonly idempotencyToken?: string;
+  /**
+   * The project's `timeoutMinutes` from the registry, so the job's host can stop it too
+   * (CodeBuild's build timeout). The worker enforces it either way.
+   */
+  readonly timeoutMinutes?: number;
 }
 
 export interface StartedJob {

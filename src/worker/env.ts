@@ -40,6 +40,17 @@ export interface WorkerEnv {
   readonly runAs?: string;
   /** `CODEBUILD_BUILD_ID`, else `IWOMP_JOB_ID` (local mode): names the deploy role's session. */
   readonly buildId?: string;
+  /**
+   * `IWOMP_FETCH_TIMEOUT`: seconds the fetch (init to checkout) may take before git and its
+   * helpers are killed. Default: 600 (see git-fetch.ts).
+   */
+  readonly fetchTimeoutSeconds?: number;
+  /**
+   * `IWOMP_JOB_TIMEOUT`: seconds a job may take when its project sets no `timeoutMinutes`.
+   * Default: none of the worker's own (in CodeBuild the build project's timeout applies; the
+   * local runner passes 3600, CodeBuild's default).
+   */
+  readonly jobTimeoutSeconds?: number;
 }
 
 /** Reads and checks the worker's environment; every problem names its variable. */
@@ -49,6 +60,8 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const workRoot = optionalVar(env.IWOMP_WORKDIR);
   const runAs = optionalVar(env.IWOMP_RUN_AS);
   const buildId = optionalVar(env.CODEBUILD_BUILD_ID) ?? optionalVar(env.IWOMP_JOB_ID);
+  const fetchTimeout = optionalVar(env.IWOMP_FETCH_TIMEOUT);
+  const jobTimeout = optionalVar(env.IWOMP_JOB_TIMEOUT);
   return {
     configPath: readVar('CONFIGPATH', () =>
       parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
@@ -65,7 +78,23 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
         : flagVar('IWOMP_KEEP_WORKDIR', env.IWOMP_KEEP_WORKDIR),
     ...(runAs === undefined ? {} : { runAs: readVar('IWOMP_RUN_AS', () => parseUserName(runAs)) }),
     ...(buildId === undefined ? {} : { buildId }),
+    ...(fetchTimeout === undefined
+      ? {}
+      : { fetchTimeoutSeconds: parseSeconds('IWOMP_FETCH_TIMEOUT', fetchTimeout) }),
+    ...(jobTimeout === undefined ? {} : { jobTimeoutSeconds: parseSeconds('IWOMP_JOB_TIMEOUT', jobTimeout) }),
   };
+}
+
+/** A whole number of seconds, 1 to 36 hours (CodeBuild's longest build). */
+function parseSeconds(name: string, value: string): number {
+  const seconds = /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds <= 36 * 3600)) {
+    throw new EnvironmentError(
+      name,
+      `expected a whole number of seconds from 1 to 129600, got ${JSON.stringify(value)}`,
+    );
+  }
+  return seconds;
 }
 
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;

@@ -19,6 +19,8 @@ export function gitEnvironment(
   auth: GitAuth,
   branch: string,
   ssh?: SshFiles,
+  /** An HTTP transfer slower than 1 KB/s for this long is abandoned (`http.lowSpeedTime`). */
+  lowSpeedSeconds = 60,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(inherited)) {
@@ -35,6 +37,16 @@ export function gitEnvironment(
     ['advice.detachedHead', 'false'],
     // Check files out on every core (git's default is one): ~30% faster on a 5,000-file tree.
     ['checkout.workers', '0'],
+    // No redirect at all. git's default (`initial`) follows one on the first request and then
+    // moves its base URL, so the next requests carry `http.extraHeader` (the token) to whatever
+    // host the redirect named; a URL-scoped `http.<url>.extraHeader` does not help, it is matched
+    // once against gitUrl. Credentials go to gitUrl's host only: a moved repository fails, and
+    // the error says to register its final URL.
+    ['http.followRedirects', 'false'],
+    // A server that accepts and then says nothing (or trickles) is given up on; the worker's own
+    // fetch deadline covers what this cannot (ssh, a slow but steady transfer).
+    ['http.lowSpeedLimit', '1000'],
+    ['http.lowSpeedTime', String(lowSpeedSeconds)],
   ];
   if (auth.kind === 'token') config.push(['http.extraHeader', `Authorization: Bearer ${auth.token}`]);
   if (auth.kind === 'basic') {

@@ -7,6 +7,10 @@ import type { GitRemote } from '../core/git-url.js';
 import type { GitAuth } from '../core/project-config.js';
 import type { Redactor } from '../core/redact.js';
 import { gitEnvironment, type SshFiles } from './git-env.js';
+import { StopReason, stopGroupOnAbort, stopReasonOf } from './process-group.js';
+
+/** How long the whole fetch (init to checkout) may take unless `IWOMP_FETCH_TIMEOUT` says otherwise. */
+export const DEFAULT_FETCH_TIMEOUT_SECONDS = 600;
 
 export interface FetchBranchOptions {
   readonly remote: GitRemote;
@@ -23,6 +27,13 @@ export interface FetchBranchOptions {
   /** Where git's own messages go, redacted. */
   readonly stderr: Writable;
   readonly env: NodeJS.ProcessEnv;
+  /** Aborts when the job must stop (its deadline, SIGTERM): every git process is killed. */
+  readonly signal?: AbortSignal;
+  /**
+   * The fetch's own deadline, in seconds: git and its helpers are killed when it passes.
+   * @default DEFAULT_FETCH_TIMEOUT_SECONDS
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -33,11 +44,26 @@ export interface FetchBranchOptions {
  */
 export async function fetchBranch(options: FetchBranchOptions): Promise<string> {
   const { remote, auth, branch, dir } = options;
-  const ssh = auth.kind === 'ssh' ? await writeSshFiles(options.secretsDir, auth) : undefined;
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_FETCH_TIMEOUT_SECONDS;
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () =>
+      deadline.abort(
+        new StopReason(
+          `the fetch from ${remote.url} did not end within ${timeoutSeconds}s (IWOMP_FETCH_TIMEOUT)`,
+          true,
+        ),
+      ),
+    timeoutSeconds * 1000,
+  );
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   try {
-    const env = gitEnvironment(options.env, remote, auth, branch, ssh);
+    const ssh = auth.kind === 'ssh' ? await writeSshFiles(options.secretsDir, auth) : undefined;
+    // A transfer that stalls for a minute is given up on, or sooner when the whole fetch has less.
+    const lowSpeedSeconds = Math.max(1, Math.min(60, Math.floor(timeoutSeconds / 2)));
+    const env = gitEnvironment(options.env, remote, auth, branch, ssh, lowSpeedSeconds);
     const run = (args: string[]) =>
-      runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr });
+      runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr, signal });
     // Every step but the fetch fails the same way; the fetch's failure is told apart below.
     const git = async (args: string[]) => {
       const result = await run(args);
@@ -64,6 +90,13 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     ]);
     if (fetched.code !== 0) {
       const missing = /couldn't find remote ref/i.test(fetched.stderr);
+      const redirect = /returned error: (30[123578])\b/.exec(fetched.stderr);
+      if (redirect) {
+        throw new CloneError(
+          `${remote.url} answered with a redirect (HTTP ${redirect[1]}), which the worker does not follow so that ` +
+            'credentials only go to the host of gitUrl: register the repository under its final URL',
+        );
+      }
       throw new CloneError(
         missing
           ? `branch '${branch}' does not exist in ${remote.url}`
@@ -77,6 +110,7 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     await git(['reset', '--quiet', '--hard', head]);
     return head;
   } finally {
+    clearTimeout(timer);
     await rm(options.secretsDir, { recursive: true, force: true });
   }
 }
@@ -99,17 +133,26 @@ interface GitResult {
   readonly stderr: string;
 }
 
-/** Runs git with an argv array (no shell). Its stderr is redacted, then shown and kept for messages. */
+/**
+ * Runs git with an argv array (no shell). Its stderr is redacted, then shown and kept for messages.
+ * git runs in its own process group, so that a stop kills it with every helper it started
+ * (`git-remote-http` holds the credentials in its environment, `index-pack`, ssh).
+ */
 function runGit(
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; redactor: Redactor; stderr: Writable },
+  options: { cwd: string; env: NodeJS.ProcessEnv; redactor: Redactor; stderr: Writable; signal: AbortSignal },
 ): Promise<GitResult> {
+  const stopped = () => new CloneError(`git ${args[0]} stopped: ${stopReasonOf(options.signal).message}`);
+  if (options.signal.aborted) return Promise.reject(stopped());
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    // git keeps nothing worth a graceful stop: its directory is thrown away.
+    const disarm = stopGroupOnAbort(child.pid, options.signal, { first: () => 'SIGKILL', graceMs: 0 });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -118,13 +161,16 @@ function runGit(
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
-    child.on('error', (error) =>
-      reject(new CloneError(`cannot run git: ${error.message}`, { cause: error })),
-    );
+    child.on('error', (error) => {
+      disarm();
+      reject(new CloneError(`cannot run git: ${error.message}`, { cause: error }));
+    });
     child.on('close', (code, signal) => {
+      disarm();
       const redacted = options.redactor.redact(stderr);
       if (redacted.length > 0) options.stderr.write(redacted);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: redacted });
+      if (options.signal.aborted) reject(stopped());
+      else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: redacted });
     });
   });
 }

@@ -5,6 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { CommandError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { Redactor } from '../core/redact.js';
+import { stopGroupOnAbort, stopReasonOf } from './process-group.js';
+
+/** `timeout(1)`'s status for a command it stopped: what a deadline gives the deploy command. */
+export const DEADLINE_EXIT_STATUS = 124;
 
 export interface RunCommandOptions {
   /** argv; the program is found on PATH, or relative to `cwd` when it holds a `/`. */
@@ -20,22 +24,38 @@ export interface RunCommandOptions {
   readonly uid?: number;
   readonly gid?: number;
   /**
-   * Process to forward SIGTERM and SIGINT from (CodeBuild stops a build with SIGTERM).
-   * @default process
+   * Aborts when the job must stop: its deadline passed, or the worker got SIGTERM or SIGINT
+   * (CodeBuild stops a build with SIGTERM). The command's process group then gets the reason's
+   * signal, and SIGKILL after `graceMs`.
    */
-  readonly signals?: NodeJS.EventEmitter;
+  readonly signal?: AbortSignal;
+  /**
+   * How long a stopped command may take to exit before its group is killed.
+   * @default 10_000
+   */
+  readonly graceMs?: number;
 }
 
 /**
  * Runs the deploy command without a shell, in its own process group, streaming its output live
  * through the redactor. Resolves when it exits 0; otherwise throws a CommandError carrying the
- * exit status (128 + signal number when killed, as shells report it).
+ * exit status (128 + signal number when killed, as shells report it; 124 when a deadline stopped
+ * it, as `timeout(1)` reports it).
  */
 export function runCommand(options: RunCommandOptions): Promise<void> {
   const [program, ...args] = options.argv;
   if (program === undefined)
     return Promise.reject(new CommandError('command is empty', ExitCode.commandNotFound));
-  const signals = options.signals ?? process;
+  if (options.signal?.aborted) {
+    // Stopped before it started (between the fetch and the command): start nothing.
+    const stop = stopReasonOf(options.signal);
+    return Promise.reject(
+      new CommandError(
+        `command not started: ${stop.message}`,
+        stop.deadline ? DEADLINE_EXIT_STATUS : 128 + constants.signals[stop.signal],
+      ),
+    );
+  }
 
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
@@ -50,21 +70,10 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
     child.once('spawn', () => {
       if (child.pid !== undefined) options.onSpawn?.(child.pid);
     });
-    const forward = (signal: NodeJS.Signals) => {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          // The group is gone already: nothing left to stop.
-        }
-      }
-    };
-    signals.on('SIGTERM', forward);
-    signals.on('SIGINT', forward);
-    const done = () => {
-      signals.off('SIGTERM', forward);
-      signals.off('SIGINT', forward);
-    };
+    const done = stopGroupOnAbort(child.pid, options.signal, {
+      first: (reason) => reason.signal,
+      graceMs: options.graceMs ?? 10_000,
+    });
 
     // Resolve only once the redacted output has been written, so nothing trails the result.
     const output = Promise.all([
@@ -94,6 +103,11 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
       done();
       output.then(
         () => {
+          // A deadline fails the job even if the command, told to stop, exits 0.
+          const stop = options.signal?.aborted ? stopReasonOf(options.signal) : undefined;
+          if (stop?.deadline) {
+            return reject(new CommandError(`command stopped: ${stop.message}`, DEADLINE_EXIT_STATUS));
+          }
           if (code === 0) return resolve();
           const status = code ?? 128 + (signal ? constants.signals[signal] : 0);
           reject(

@@ -14,6 +14,7 @@ import { commandEnvironment } from './command-env.js';
 import { resolveDeployDir } from './deploy-dir.js';
 import type { WorkerEnv } from './env.js';
 import { fetchBranch } from './git-fetch.js';
+import { StopReason } from './process-group.js';
 import { silentReporter, type WorkerReporter } from './reporter.js';
 import { lookUpUser, type PreparedUser, prepareUser } from './run-as.js';
 import { runCommand } from './run-command.js';
@@ -24,7 +25,11 @@ export interface WorkerDeps {
   readonly inheritedEnv: NodeJS.ProcessEnv;
   readonly stdout: Writable;
   readonly stderr: Writable;
-  /** @default process */
+  /**
+   * Where SIGTERM and SIGINT come from (CodeBuild stops a build with SIGTERM): either stops the
+   * job, kills git or the command with everything they started, and removes the work directory.
+   * @default process
+   */
   readonly signals?: NodeJS.EventEmitter;
   /**
    * Where the worker reports its phase (the outcome is reported by its caller).
@@ -57,8 +62,24 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   assertAuthFits(remote, config.auth);
 
   const redactor = new Redactor(secretValues(config.auth));
-  const workDir = await mkdtemp(join(env.workRoot ?? tmpdir(), `iwomp-${env.project}-`));
+  // From here on the job can be stopped: a signal or the deadline aborts `stop`, each step kills
+  // its processes, and `finally` removes the work directory before the worker exits.
+  const stop = new AbortController();
+  const signals = deps.signals ?? process;
+  const onSignal = (signal: NodeJS.Signals) =>
+    stop.abort(new StopReason(`the worker received ${signal}`, false, signal));
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  const deadline = jobDeadline(config.timeoutMinutes, env.jobTimeoutSeconds);
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(() => stop.abort(new StopReason(deadline.reason, true)), deadline.seconds * 1000);
+  stop.signal.addEventListener('abort', () => log(`stopping: ${(stop.signal.reason as StopReason).message}`));
+
+  let workDir: string | undefined;
   try {
+    workDir = await mkdtemp(join(env.workRoot ?? tmpdir(), `iwomp-${env.project}-`));
     const cloneDir = join(workDir, 'src');
     const started = performance.now();
     reporter.report({ type: 'phase', phase: 'clone' });
@@ -73,6 +94,8 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       redactor,
       stderr: deps.stderr,
       env: deps.inheritedEnv,
+      signal: stop.signal,
+      ...(env.fetchTimeoutSeconds === undefined ? {} : { timeoutSeconds: env.fetchTimeoutSeconds }),
     });
     log(`checked out ${commit} in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 
@@ -117,7 +140,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       stderr: deps.stderr,
       ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
       onSpawn: (pid) => reporter.report({ type: 'command', pid }),
-      ...(deps.signals ? { signals: deps.signals } : {}),
+      signal: stop.signal,
     });
     log(`deployed ${env.project} ${env.branch} at ${commit}`);
     return { commit };
@@ -125,8 +148,33 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     if (error instanceof Error) error.message = redactor.redact(error.message);
     throw error;
   } finally {
-    if (!env.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    if (timer !== undefined) clearTimeout(timer);
+    if (workDir !== undefined && !env.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    // Only now: a SIGTERM during the removal must not end the worker half-way through it.
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
   }
+}
+
+/**
+ * The job's deadline: the project's `timeoutMinutes`, else `IWOMP_JOB_TIMEOUT`, else none (the
+ * build's own timeout applies). Counted from when the worker has read the project; CodeBuild's clock
+ * started earlier, at provisioning, and gets a margin for it (see codebuild-job-launcher.ts).
+ */
+export function jobDeadline(
+  timeoutMinutes: number | undefined,
+  envSeconds: number | undefined,
+): { seconds: number; reason: string } | undefined {
+  if (timeoutMinutes !== undefined) {
+    return {
+      seconds: timeoutMinutes * 60,
+      reason: `the job deadline of ${timeoutMinutes} minute${timeoutMinutes === 1 ? '' : 's'} (timeoutMinutes) passed`,
+    };
+  }
+  if (envSeconds !== undefined) {
+    return { seconds: envSeconds, reason: `the job deadline of ${envSeconds}s (IWOMP_JOB_TIMEOUT) passed` };
+  }
+  return undefined;
 }
 
 /**

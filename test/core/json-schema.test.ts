@@ -25,6 +25,7 @@ describe('schema/project-config.schema.json', () => {
       'gitUrl',
       'sshKnownHosts',
       'sshPrivateKey',
+      'timeoutMinutes',
     ]);
   });
 });

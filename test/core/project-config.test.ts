@@ -122,3 +122,22 @@ describe('holdsSecret', () => {
     expect(holdsSecret({ basicUsername: 'x', gitUrl: 'u', sshKnownHosts: 'h' })).toBe(false);
   });
 });
+
+describe('timeoutMinutes', () => {
+  it('is a whole number of minutes from 1 to 2160, layered from _default like any key', () => {
+    // GIVEN a default deadline and a project that sets its own
+    const defaults = parse({ command: './deploy.sh', timeoutMinutes: 30 });
+    // WHEN they are layered
+    const own = resolveProjectConfig(defaults, parse({ gitUrl: 'https://x/y', timeoutMinutes: 2160 }));
+    const inherited = resolveProjectConfig(defaults, parse({ gitUrl: 'https://x/y' }));
+    const none = resolveProjectConfig(undefined, parse({ gitUrl: 'https://x/y', command: 'c' }));
+    // THEN the project's wins, the default fills in, and no key means no deadline of the registry's
+    expect(own.timeoutMinutes).toBe(2160);
+    expect(inherited.timeoutMinutes).toBe(30);
+    expect(none).not.toHaveProperty('timeoutMinutes');
+  });
+
+  it.each([0, -5, 2.5, 2161, '30'])('refuses %j with the key named', (value) => {
+    expect(() => parse({ timeoutMinutes: value })).toThrow(/timeoutMinutes/);
+  });
+});

@@ -109,6 +109,58 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
     expect(record?.outcome === 'accepted' && record.buildId).toMatch(new RegExp(`^${WORKER}:`));
   });
 
+  it("sends a project's timeoutMinutes as the build's timeout, with the worker's margin; none without the key", async () => {
+    // GIVEN a project with a deadline of 30 minutes (demo has none)
+    await register(ssm, CONFIG_PATH, 'timed', {
+      gitUrl: 'https://git.example.com/timed.git',
+      command: './deploy.sh',
+      timeoutMinutes: 30,
+    });
+    await moto.startRecording();
+    const message = (project: string) => JSON.stringify({ project, branch: 'main' });
+
+    // WHEN both are triggered, then the timed one again through a launcher told not to send
+    // timeouts (Lambda compute takes none)
+    await handleSnsEvent(
+      snsEvent(
+        { messageId: 'c0ffee00-0000-4000-8000-0000000000a1', message: message('timed') },
+        { messageId: 'c0ffee00-0000-4000-8000-0000000000a2', message: message('demo') },
+      ),
+      deps(),
+    );
+    await handleSnsEvent(
+      snsEvent({ messageId: 'c0ffee00-0000-4000-8000-0000000000a3', message: message('timed') }),
+      {
+        ...deps(),
+        launcher: new CodeBuildJobLauncher({ projectName: WORKER, codebuild, timeoutOverride: false }),
+      },
+    );
+
+    // THEN exactly: 30 + 5 minutes for the timed project, no override for demo or without overrides
+    const overrides = (project: string) => [
+      { name: 'PROJECTNAME', value: project, type: 'PLAINTEXT' },
+      { name: 'GITBRANCH', value: 'main', type: 'PLAINTEXT' },
+    ];
+    expect(await startBuildRequests(moto)).toEqual([
+      {
+        projectName: WORKER,
+        environmentVariablesOverride: overrides('timed'),
+        idempotencyToken: idempotencyTokenFor('c0ffee00-0000-4000-8000-0000000000a1'),
+        timeoutInMinutesOverride: 35,
+      },
+      {
+        projectName: WORKER,
+        environmentVariablesOverride: overrides('demo'),
+        idempotencyToken: idempotencyTokenFor('c0ffee00-0000-4000-8000-0000000000a2'),
+      },
+      {
+        projectName: WORKER,
+        environmentVariablesOverride: overrides('timed'),
+        idempotencyToken: idempotencyTokenFor('c0ffee00-0000-4000-8000-0000000000a3'),
+      },
+    ]);
+  });
+
   it('passes the commit CI tested as GITCOMMIT, and a refs/heads/ branch in its short form', async () => {
     await moto.startRecording();
     const message = JSON.stringify({ project: 'demo', branch: 'refs/heads/main', commit: COMMIT });

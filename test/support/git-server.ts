@@ -8,7 +8,7 @@ export type GitServerAuth =
   | { readonly kind: 'basic'; readonly username: string; readonly password: string };
 
 export interface GitServer {
-  /** `http://127.0.0.1:<port>/<repo>` for a bare repository under the root. */
+  /** `http://<host>:<port>/<repo>` for a bare repository under the root (host 127.0.0.1 unless given). */
   url(repo: string): string;
   /** Authorization headers the server saw, in order (to prove what git sent). */
   readonly seenAuthorization: string[];
@@ -23,7 +23,9 @@ export interface GitServer {
 export async function startGitServer(
   root: string,
   auth: GitServerAuth = { kind: 'none' },
+  options: { host?: string } = {},
 ): Promise<GitServer> {
+  const host = options.host ?? '127.0.0.1';
   const seenAuthorization: string[] = [];
   const server: Server = createServer((req, res) => {
     const header = req.headers.authorization ?? '';
@@ -34,10 +36,10 @@ export async function startGitServer(
     }
     serveCgi(root, req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: (repo) => `http://127.0.0.1:${port}/${repo}`,
+    url: (repo) => `http://${host}:${port}/${repo}`,
     seenAuthorization,
     stop: () =>
       new Promise((resolve) => {

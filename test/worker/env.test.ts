@@ -57,6 +57,21 @@ describe('parseWorkerEnv', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('reads the fetch and job deadlines in whole seconds, and refuses anything else by name', () => {
+    // GIVEN deadlines in the environment WHEN read THEN they are seconds
+    expect(parseWorkerEnv({ ...base, IWOMP_FETCH_TIMEOUT: '90', IWOMP_JOB_TIMEOUT: '3600' })).toMatchObject({
+      fetchTimeoutSeconds: 90,
+      jobTimeoutSeconds: 3600,
+    });
+    // AND a value that is not 1 to 129600 whole seconds is one line naming the variable
+    for (const value of ['0', '-1', '1.5', '10m', '129601', ' 5']) {
+      expect(() => parseWorkerEnv({ ...base, IWOMP_FETCH_TIMEOUT: value })).toThrow(
+        /^IWOMP_FETCH_TIMEOUT: expected a whole number of seconds from 1 to 129600/,
+      );
+      expect(() => parseWorkerEnv({ ...base, IWOMP_JOB_TIMEOUT: value })).toThrow(/^IWOMP_JOB_TIMEOUT: /);
+    }
+  });
+
   it('keeps the work dir in CodeBuild, whose container is discarded, unless told otherwise', () => {
     expect(parseWorkerEnv({ ...base, CODEBUILD_BUILD_ID: 'worker:1' }).keepWorkDir).toBe(true);
     expect(

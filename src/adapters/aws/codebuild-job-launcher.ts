@@ -1,5 +1,6 @@
 import { CodeBuildClient, type EnvironmentVariable, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { InvalidInputError, JobStartError } from '../../core/errors.js';
+import { MAX_TIMEOUT_MINUTES } from '../../core/project-config.js';
 import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
 
 export interface CodeBuildJobLauncherProps {
@@ -10,6 +11,12 @@ export interface CodeBuildJobLauncherProps {
    * @default - a client from the SDK's default chain (region, credentials, AWS_ENDPOINT_URL).
    */
   readonly codebuild?: CodeBuildClient;
+  /**
+   * Whether a project's `timeoutMinutes` is sent as the build's `timeoutInMinutesOverride`.
+   * Lambda compute takes no build timeout (it stops every build at 15 minutes): turn this off there.
+   * @default true
+   */
+  readonly timeoutOverride?: boolean;
 }
 
 /**
@@ -20,10 +27,12 @@ export interface CodeBuildJobLauncherProps {
 export class CodeBuildJobLauncher implements JobLauncher {
   private readonly codebuild: CodeBuildClient;
   private readonly projectName: string;
+  private readonly timeoutOverride: boolean;
 
   constructor(props: CodeBuildJobLauncherProps) {
     this.codebuild = props.codebuild ?? new CodeBuildClient({});
     this.projectName = props.projectName;
+    this.timeoutOverride = props.timeoutOverride ?? true;
   }
 
   async start(request: JobRequest): Promise<StartedJob> {
@@ -34,6 +43,9 @@ export class CodeBuildJobLauncher implements JobLauncher {
           projectName: this.projectName,
           environmentVariablesOverride: workerOverrides(request),
           ...(request.idempotencyToken === undefined ? {} : { idempotencyToken: request.idempotencyToken }),
+          ...(request.timeoutMinutes === undefined || !this.timeoutOverride
+            ? {}
+            : { timeoutInMinutesOverride: buildTimeoutMinutes(request.timeoutMinutes) }),
         }),
       );
       buildId = out.build?.id;
@@ -59,6 +71,19 @@ export function workerOverrides(request: JobRequest): EnvironmentVariable[] {
     ...(request.commit === undefined ? [] : [plain('GITCOMMIT', request.commit)]),
   ];
 }
+
+/**
+ * Minutes CodeBuild gives a build whose project sets `timeoutMinutes`: a few more than the worker's
+ * own deadline, because CodeBuild's clock also runs while the build is provisioned and its image
+ * pulled, before the worker starts. So the worker's deadline passes first and the job fails with
+ * its reason and a clean work directory; CodeBuild's stops the build if the worker cannot.
+ * Within CodeBuild's range, 5 to 2160.
+ */
+export function buildTimeoutMinutes(timeoutMinutes: number): number {
+  return Math.min(MAX_TIMEOUT_MINUTES, Math.max(5, timeoutMinutes + BUILD_TIMEOUT_MARGIN_MINUTES));
+}
+
+const BUILD_TIMEOUT_MARGIN_MINUTES = 5;
 
 const WORKER_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 const WORKER_PROJECT_ARN =

@@ -9,7 +9,7 @@ import { LocalStateError } from '../../local/errors.js';
 import { type LocalJobRecord, newJobId } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
 import { ProjectQueue } from '../../local/project-queue.js';
-import { type LocalPaths, localPaths } from '../../local/state-dir.js';
+import { type LocalPaths, localPaths, PRIVATE_FILE_MODE, preparePrivateDirs } from '../../local/state-dir.js';
 import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
 import type { RegistrySpec } from '../create-registry.js';
 
@@ -77,6 +77,7 @@ export class ProcessJobLauncher implements JobLauncher {
   }
 
   async start(request: JobRequest): Promise<StartedJob> {
+    await preparePrivateDirs(this.paths);
     const tokenFile =
       request.idempotencyToken === undefined
         ? undefined
@@ -125,7 +126,7 @@ export class ProcessJobLauncher implements JobLauncher {
     const [program, ...args] = this.runnerCommand;
     if (program === undefined) throw new LocalStateError('runnerCommand is empty');
     // The runner's own stderr goes to the job log: if it ever crashes, the log says why.
-    const log = await open(this.store.logPath(id), 'a', 0o644);
+    const log = await open(this.store.logPath(id), 'a', PRIVATE_FILE_MODE);
     try {
       const child = spawn(
         program,
