@@ -43,6 +43,10 @@ function readerTemplate() {
       resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: 'iwomp-in-aws/a' })],
     }),
   );
+  new iam.Role(stack, 'Auditor', {
+    assumedBy: new iam.AccountRootPrincipal(),
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMReadOnlyAccess')],
+  });
   new iam.ManagedPolicy(stack, 'Builds', {
     roles: [role],
     statements: [
@@ -60,7 +64,10 @@ describe('moto with IAM enforced, and roles from a synthesized template', () => 
   let created: TemplateIam;
 
   beforeAll(async () => {
-    moto = await startMoto({ enforceIam: true });
+    // moto boots (a Python process) while the stack synthesizes.
+    const motoStarting = startMoto({ enforceIam: true, awsManagedPolicies: true });
+    const template = readerTemplate();
+    moto = await motoStarting;
     const ssm = new SSMClient(moto.clientConfig);
     for (const name of ['/iwomp-in-aws/a', '/iwomp-in-aws/b']) {
       await ssm.send(
@@ -83,7 +90,7 @@ describe('moto with IAM enforced, and roles from a synthesized template', () => 
         }),
       );
     }
-    created = await createTemplateIam(moto, [{ stackName: 'reader', template: readerTemplate() }]);
+    created = await createTemplateIam(moto, [{ stackName: 'reader', template }]);
   });
 
   afterAll(async () => {
@@ -176,6 +183,23 @@ describe('moto with IAM enforced, and roles from a synthesized template', () => 
     // THEN it acts as the role's session and is denied /b
     expect(who.Arn).toBe(`arn:aws:sts::123456789012:assumed-role/${role.name}/cli`);
     expect(String(denied.stderr)).toMatch(/AccessDenied/);
+  });
+
+  it('attaches AWS managed policies by ARN, and moto enforces them', async () => {
+    // GIVEN a role with AmazonSSMReadOnlyAccess
+    const role = created.role((r) => r.logicalId.startsWith('Auditor'));
+    expect(role.managedPolicyArns).toEqual(['arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess']);
+    const ssm = new SSMClient(roleClientConfig(moto, await assumeRole(moto, role.arn)));
+    // WHEN / THEN it reads any parameter, and writes none
+    const b = await ssm.send(new GetParameterCommand({ Name: '/iwomp-in-aws/b' }));
+    expect(b.Parameter?.Name).toBe('/iwomp-in-aws/b');
+    await expect(
+      ssm.send(new PutParameterCommand({ Name: '/iwomp-in-aws/b', Value: 'x', Overwrite: true })),
+    ).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    // AND iam-eval is not handed a document it does not have
+    expect(() => created.identityPolicies(role)).toThrow(/not a policy of these templates/);
   });
 
   it('returns the real trust policy for iam-eval (moto holds an open one)', () => {

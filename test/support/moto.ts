@@ -29,6 +29,12 @@ export interface MotoOptions {
    * @default false - every request is allowed, with the dummy keys `testing`
    */
   readonly enforceIam?: boolean;
+  /**
+   * Load AWS managed policies (`arn:aws:iam::aws:policy/...`) so roles can attach them; moto
+   * leaves them out by default. Costs moto a second or two on its first IAM call.
+   * @default false
+   */
+  readonly awsManagedPolicies?: boolean;
 }
 
 export interface Moto {
@@ -85,6 +91,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
         ...process.env,
         MOTO_RECORDER_FILEPATH: join(dir, 'recording'),
         ...(options.enforceIam ? { INITIAL_NO_AUTH_ACTION_COUNT: String(ADMIN_SETUP_REQUESTS) } : {}),
+        ...(options.awsManagedPolicies ? { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } : {}),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
