@@ -23,6 +23,10 @@ import { createTemplateIam } from './template-iam.js';
 
 // The current pipeline (the `iwomp` stack of the seed app, managed image), synthesized with its
 // real worker asset, run by the CodeBuild emulator against moto (IAM enforced) and git http-backend.
+// Synthesis with bundling, moto and a worker run: about 20 s on an idle machine, several times that
+// on a loaded one; the hook gets room beyond the default 60 s so load alone does not fail it.
+const SETUP_TIMEOUT_MS = 150_000;
+
 let root: string;
 let moto: Moto;
 let git: GitServer;
@@ -84,7 +88,7 @@ beforeAll(async () => {
     containerEnv: { AWS_ENDPOINT_URL: moto.endpoint },
     credentials,
   });
-});
+}, SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await credentials?.stop();

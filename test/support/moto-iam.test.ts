@@ -91,7 +91,7 @@ describe('moto with IAM enforced, and roles from a synthesized template', () => 
       );
     }
     created = await createTemplateIam(moto, [{ stackName: 'reader', template }]);
-  });
+  }, 150_000); // moto with AWS managed policies and a CDK synth: slow on a loaded machine
 
   afterAll(async () => {
     await moto?.stop();
