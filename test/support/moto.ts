@@ -3,6 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
 
 /** SDK v3 client settings that point at a moto server. */
 export interface AwsTestConfig {
@@ -11,8 +17,32 @@ export interface AwsTestConfig {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
+/** The account and region every moto server of the harness answers for. */
+export const MOTO_ACCOUNT = '123456789012';
+export const MOTO_REGION = 'us-east-1';
+
+export interface MotoOptions {
+  /**
+   * Enforce IAM: moto checks every request against the caller's policies (and, through the
+   * harness patches in moto_server.py, SSM parameter and CodeBuild project ARNs). The harness
+   * creates an admin user first; `clientConfig` and `env` then carry the admin's keys.
+   * @default false - every request is allowed, with the dummy keys `testing`
+   */
+  readonly enforceIam?: boolean;
+  /**
+   * Load AWS managed policies (`arn:aws:iam::aws:policy/...`) so roles can attach them; moto
+   * leaves them out by default. Costs moto a second or two on its first IAM call.
+   * @default false
+   */
+  readonly awsManagedPolicies?: boolean;
+}
+
 export interface Moto {
   readonly endpoint: string;
+  readonly account: string;
+  readonly region: string;
+  /** The admin user when IAM is enforced (its keys are those of `clientConfig`). */
+  readonly admin?: { readonly arn: string };
   readonly clientConfig: AwsTestConfig;
   /** Environment for child processes (worker, CLI, aws CLI) that should talk to this server. */
   readonly env: Record<string, string>;
@@ -41,11 +71,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Requests moto serves without IAM checks before it enforces: the admin's CreateUser, PutUserPolicy, CreateAccessKey. */
+const ADMIN_SETUP_REQUESTS = 3;
+const ADMIN_USER = 'iwomp-test-admin';
+
 /**
  * Starts a real moto server (AWS wire protocol) on a free loopback port, with its request
  * recorder writing to a private file.
  */
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'iwomp-moto-'));
@@ -53,7 +87,12 @@ export async function startMoto(): Promise<Moto> {
     'python3',
     [join(import.meta.dirname, 'moto_server.py'), '-H', '127.0.0.1', '-p', String(port)],
     {
-      env: { ...process.env, MOTO_RECORDER_FILEPATH: join(dir, 'recording') },
+      env: {
+        ...process.env,
+        MOTO_RECORDER_FILEPATH: join(dir, 'recording'),
+        ...(options.enforceIam ? { INITIAL_NO_AUTH_ACTION_COUNT: String(ADMIN_SETUP_REQUESTS) } : {}),
+        ...(options.awsManagedPolicies ? { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } : {}),
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -73,20 +112,29 @@ export async function startMoto(): Promise<Moto> {
     if (Date.now() > deadline) throw new Error(`moto_server did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const clientConfig: AwsTestConfig = {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  };
+  let credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  let admin: { arn: string } | undefined;
+  if (options.enforceIam) {
+    try {
+      ({ credentials, admin } = await createAdmin({ endpoint, region: MOTO_REGION, credentials }));
+    } catch (error) {
+      child.kill('SIGTERM');
+      throw error;
+    }
+  }
+  const clientConfig: AwsTestConfig = { endpoint, region: MOTO_REGION, credentials };
   return {
     endpoint,
+    account: MOTO_ACCOUNT,
+    region: MOTO_REGION,
+    ...(admin ? { admin } : {}),
     clientConfig,
     env: {
       AWS_ENDPOINT_URL: endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: MOTO_REGION,
+      AWS_DEFAULT_REGION: MOTO_REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
     async startRecording() {
       await fetch(`${endpoint}/moto-api/recorder/reset-recording`, { method: 'POST' });
@@ -116,4 +164,35 @@ export async function startMoto(): Promise<Moto> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The admin user, created within moto's first unchecked requests: allowed everything, as the
+ * account's administrator would be. Every later request is checked.
+ */
+async function createAdmin(
+  config: AwsTestConfig,
+): Promise<{ credentials: AwsTestConfig['credentials']; admin: { arn: string } }> {
+  const iam = new IAMClient(config);
+  try {
+    const user = await iam.send(new CreateUserCommand({ UserName: ADMIN_USER }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: ADMIN_USER,
+        PolicyName: 'admin',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    );
+    const key = await iam.send(new CreateAccessKeyCommand({ UserName: ADMIN_USER }));
+    const arn = user.User?.Arn;
+    const accessKeyId = key.AccessKey?.AccessKeyId;
+    const secretAccessKey = key.AccessKey?.SecretAccessKey;
+    if (!arn || !accessKeyId || !secretAccessKey) throw new Error('moto: the admin user has no keys');
+    return { credentials: { accessKeyId, secretAccessKey }, admin: { arn } };
+  } finally {
+    iam.destroy();
+  }
 }

@@ -1,15 +1,31 @@
-"""Starts moto's server with one fix for the tests: CodeBuild build timestamps as epoch seconds.
+"""Starts moto's server with fixes for the tests, none of which product code relies on.
 
-moto 5 writes build `startTime`/`endTime` as ISO strings where the AWS JSON protocol has epoch
-numbers, and SDK v3 then fails to read StartBuild and BatchGetBuilds answers. The real service
-sends numbers, so the harness does too; product code is left as it would run against AWS.
+1. CodeBuild build timestamps as epoch seconds. moto 5 writes build `startTime`/`endTime` as ISO
+   strings where the AWS JSON protocol has epoch numbers, and SDK v3 then fails to read StartBuild
+   and BatchGetBuilds answers. The real service sends numbers, so the harness does too.
+
+2. Resource-level IAM checks (they matter only when moto enforces IAM, INITIAL_NO_AUTH_ACTION_COUNT).
+   moto checks SSM and CodeBuild calls against the resource `*`, so every resource-scoped Allow is
+   denied. AWS checks them against the parameter / project ARNs; so does the harness, for the
+   actions below. GetParameters (several names) must be allowed on every name, as in AWS.
+
+3. Access denied in the JSON protocol. moto answers a denied JSON-protocol call (SSM, CodeBuild,
+   Logs...) with an XML body, which SDK v3 reports as `SyntaxError: Unexpected token '<'`. AWS
+   answers `{"__type":"AccessDeniedException"}`; so does the harness, so a test can tell a denial
+   from a broken answer.
 """
 import datetime
+import json
 import sys
 
 import moto.codebuild.models as codebuild_models
+from moto.codebuild.responses import CodeBuildResponse
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.core.utils import unix_time
 from moto.server import main
+from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.utilities.utils import get_partition
 
 _EPOCH = datetime.datetime(1970, 1, 1)
 
@@ -24,6 +40,113 @@ def _parse_epoch(value):
 
 codebuild_models.iso_8601_datetime_with_milliseconds = _epoch_seconds
 codebuild_models.default_timestamp_parser = _parse_epoch
+
+
+# --- 2. resource ARNs ---------------------------------------------------------------------------
+
+# SSM actions whose resource is the parameter named by `Name`, `Names` (each) or `Path`.
+_SSM_BY_NAME = {
+    "GetParameter",
+    "GetParameterHistory",
+    "PutParameter",
+    "DeleteParameter",
+    "LabelParameterVersion",
+}
+_SSM_BY_NAMES = {"GetParameters", "DeleteParameters"}
+_SSM_BY_PATH = {"GetParametersByPath"}
+
+
+def _body(response):
+    # Both services speak the AWS JSON protocol: the parameters are the JSON body.
+    try:
+        return json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+
+
+def _ssm_arn(response, name):
+    partition = get_partition(response.region)
+    return f"arn:{partition}:ssm:{response.region}:{response.current_account}:parameter/{name.lstrip('/')}"
+
+
+def _ssm_resources(self):
+    action = self._get_action()
+    body = _body(self)
+    if action in _SSM_BY_NAME and isinstance(body.get("Name"), str):
+        return [_ssm_arn(self, body["Name"])]
+    if action in _SSM_BY_NAMES and isinstance(body.get("Names"), list) and body["Names"]:
+        return [_ssm_arn(self, name) for name in body["Names"]]
+    if action in _SSM_BY_PATH and isinstance(body.get("Path"), str):
+        return [_ssm_arn(self, body["Path"])]
+    return ["*"]
+
+
+def _codebuild_arn(response, project):
+    partition = get_partition(response.region)
+    return f"arn:{partition}:codebuild:{response.region}:{response.current_account}:project/{project}"
+
+
+def _codebuild_resources(self):
+    action = self._get_action()
+    body = _body(self)
+    projects = []
+    if action in ("StartBuild", "ListBuildsForProject") and isinstance(body.get("projectName"), str):
+        projects = [body["projectName"]]
+    elif action in ("BatchGetBuilds",) and isinstance(body.get("ids"), list):
+        # A build id is `<project>:<uuid>`; the resource is the project.
+        projects = [i.split(":", 1)[0] for i in body["ids"] if isinstance(i, str)]
+    elif action in ("StopBuild",) and isinstance(body.get("id"), str):
+        projects = [body["id"].split(":", 1)[0]]
+    elif action in ("BatchGetProjects",) and isinstance(body.get("names"), list):
+        projects = [n for n in body["names"] if isinstance(n, str)]
+    elif action in ("DeleteProject", "CreateProject", "UpdateProject") and isinstance(body.get("name"), str):
+        projects = [body["name"]]
+    return [_codebuild_arn(self, p) for p in dict.fromkeys(projects)] or ["*"]
+
+
+class _Resources(str):
+    """Several resources, each of which must be allowed. A str so moto's own code accepts it."""
+
+    def __new__(cls, arns):
+        instance = super().__new__(cls, arns[0])
+        instance.arns = arns
+        return instance
+
+
+def _determine(resources_of):
+    def determine_resource(self):
+        arns = resources_of(self)
+        return arns[0] if len(arns) == 1 else _Resources(arns)
+
+    return determine_resource
+
+
+SimpleSystemManagerResponse._determine_resource = _determine(_ssm_resources)
+CodeBuildResponse._determine_resource = _determine(_codebuild_resources)
+
+_original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+
+def _authorize(self, resource="*"):
+    from moto import settings
+
+    enforcing = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+    # Before enforcement starts, one call counts one request, however many resources it names.
+    arns = getattr(resource, "arns", [resource]) if enforcing else [resource]
+    arn = resource
+    try:
+        for arn in arns:
+            _original_authorize(self, str(arn))
+    except AccessDeniedError as denied:
+        # 3. The JSON protocol's shape of the same denial, naming the resource as AWS does.
+        if self.headers.get("X-Amz-Target"):
+            error = JsonRESTError("AccessDeniedException", f"{denied.message} on resource: {arn}")
+            error.code = 403
+            raise error from denied
+        raise
+
+
+ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
 
 if __name__ == "__main__":
     main(sys.argv[1:])
