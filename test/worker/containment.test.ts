@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
 import { type Moto, startMoto } from '../support/moto.js';
 import { createRepo } from '../support/repos.js';
-import { ensureUnprivilegedUser } from '../support/users.js';
+import { ensureUnprivilegedUser } from '../support/unprivileged-user.js';
 import { runWorkerProcess } from '../support/worker-process.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/iwomp-deploy/demo-deploy';
