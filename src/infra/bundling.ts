@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFile
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DockerImage, type ILocalBundling } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { InternalError } from '../core/errors.js';
 import { type EntryName, entries, entryBuildOptions, type LambdaEntryName } from './bundle-options.js';
@@ -36,7 +36,9 @@ export function codeOrigin(name: EntryName, root = packageRoot): 'sources' | 'pr
 export function lambdaCode(name: LambdaEntryName): lambda.Code {
   const origin = codeOrigin(name);
   return lambda.Code.fromAsset(assetSource(origin), {
-    bundling: localOnly((outputDir) => {
+    // Assets share a source directory: only their output tells them apart.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: localOnly(name, (outputDir) => {
       if (origin === 'sources') {
         buildEntry(name, outputDir);
         renameSync(join(outputDir, `${name}.js`), join(outputDir, LAMBDA_FILE));
@@ -51,11 +53,16 @@ export function lambdaCode(name: LambdaEntryName): lambda.Code {
  * Asset bundling that writes the worker bundle into the asset exactly as `npm run build` writes
  * it into dist/ (`worker.js` and its `chunks/`), plus a package.json that marks it ESM.
  */
-export function workerAsset(): { path: string; bundling: { image: DockerImage; local: ILocalBundling } } {
+export function workerAsset(): {
+  path: string;
+  assetHashType: AssetHashType;
+  bundling: { image: DockerImage; command: string[]; local: ILocalBundling };
+} {
   const origin = codeOrigin('worker');
   return {
     path: assetSource(origin),
-    bundling: localOnly((outputDir) => {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: localOnly('worker', (outputDir) => {
       if (origin === 'sources') {
         buildEntry('worker', outputDir);
       } else {
@@ -91,11 +98,17 @@ function buildEntry(name: EntryName, outputDir: string): void {
 
 /**
  * Local bundling only: the Docker image is a required field that is never used, because local
- * bundling either succeeds or throws.
+ * bundling either succeeds or throws. The command is never run either, but it names the entry:
+ * the CDK keys its bundling cache on the source directory and these options, not on the local
+ * function, so without it two entries of one directory would share one bundle.
  */
-function localOnly(bundle: (outputDir: string) => void): { image: DockerImage; local: ILocalBundling } {
+function localOnly(
+  name: EntryName,
+  bundle: (outputDir: string) => void,
+): { image: DockerImage; command: string[]; local: ILocalBundling } {
   return {
     image: DockerImage.fromRegistry('local-bundling-only'),
+    command: ['iwomp-bundle', name],
     local: {
       tryBundle(outputDir: string): boolean {
         bundle(outputDir);

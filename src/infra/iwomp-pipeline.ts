@@ -260,7 +260,7 @@ export class IwompPipeline extends Construct {
     const image = this.settings.image.spec;
     if (image.kind === 'ecr') return this.renderEcrImage(image.repositoryName, image.tag);
     const asset = workerAsset();
-    const bundle = new s3assets.Asset(this, 'WorkerBundle', { path: asset.path, bundling: asset.bundling });
+    const bundle = new s3assets.Asset(this, 'WorkerBundle', asset);
     this.workerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
