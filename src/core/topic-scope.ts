@@ -52,14 +52,16 @@ export function parseTopicScopes(text: string): TopicScopes {
 
 /**
  * Why a trigger for `project` arriving from `topicArn` is refused, or undefined when the topic
- * may trigger it (a topic without a scope may trigger every project).
+ * may trigger it (a topic without a scope may trigger every project). With scopes, a record
+ * that names no topic is refused: SNS always names it, so such a record did not come through SNS.
  */
 export function topicRefusal(
   scopes: TopicScopes,
   topicArn: string | undefined,
   project: string,
 ): string | undefined {
-  if (topicArn === undefined) return undefined;
+  if (scopes.size === 0) return undefined;
+  if (topicArn === undefined) return 'record has no Sns.TopicArn, so its project scope is unknown';
   const allowed = scopes.get(topicArn);
   if (allowed === undefined || allowed.has(project)) return undefined;
   return `project ${JSON.stringify(project)} cannot be triggered through topic ${topicArn}: it may trigger only ${[...allowed].join(', ')}`;
