@@ -11,4 +11,6 @@ if [[ ! -x node_modules/.bin/cdk ]]; then
   echo 'destroy_infra.sh: the CDK CLI is not installed here: run npm ci first' >&2
   exit 1
 fi
-exec npx --no -- cdk destroy iwomp-projects iwomp iwomp-policies "$@"
+# The demo flag makes the app list iwomp-projects too, so a demo registered earlier goes as well
+# (destroying a stack that was never deployed does nothing).
+exec npx --no -- cdk destroy --all -c iwomp:demo=true "$@"

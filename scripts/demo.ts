@@ -148,13 +148,7 @@ async function buildIfNeeded(): Promise<void> {
   const oldest = Math.min(...bundles.map((b) => (existsSync(b) ? statSync(b).mtimeMs : 0)));
   if (oldest > 0 && newestSource(join(PACKAGE, 'src')) <= oldest) return;
   step('Building dist/ (npm run build)');
-  const previous = process.cwd();
-  process.chdir(PACKAGE);
-  try {
-    await build();
-  } finally {
-    process.chdir(previous);
-  }
+  await build([]);
 }
 
 function newestSource(dir: string): number {

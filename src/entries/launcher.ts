@@ -14,6 +14,7 @@ const logger = new Logger({ serviceName: 'iwomp-launcher' });
 const deps = {
   registry: new SsmRegistry({ configPath: env.configPath, ssm: new SSMClient({}) }),
   launcher: new CodeBuildJobLauncher({ projectName: env.workerProject, codebuild: new CodeBuildClient({}) }),
+  ...(env.topicScopes === undefined ? {} : { topicScopes: env.topicScopes }),
   logger,
 };
 

@@ -1,97 +1,117 @@
 /**
- * How the infrastructure gets its code: the launcher and the worker are bundled at synth time
- * with the local esbuild and the very options of `npm run build`, so what is deployed is byte for
- * byte what `dist/` holds and the benchmarks measure.
+ * How the infrastructure gets its code. In a checkout of this repository (the sources are there)
+ * the Lambda handlers and the worker are bundled at synth time with the local esbuild and the
+ * very options of `npm run build` (src/infra/bundle-options.ts). From the installed npm package
+ * (no sources, no esbuild) the bundles `npm pack` built into `dist/` are copied as they are.
+ * Either way what is deployed is byte for byte what `dist/` holds and the benchmarks measure.
  */
 
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DockerImage, type ILocalBundling } from 'aws-cdk-lib';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { buildSync } from 'esbuild';
-import { entries, entryBuildOptions, lambdaBundleOptions } from '../../scripts/build.js';
+import { AssetHashType, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { InternalError } from '../core/errors.js';
+import { type EntryName, entries, entryBuildOptions, type LambdaEntryName } from './bundle-options.js';
 
-/** The package root: entries, the lock file and `node_modules` are found from here. */
+/**
+ * The package root: sources, `dist/` and `node_modules` are found from here. This module sits
+ * two levels down both as a source (src/infra/) and bundled (dist/infra/index.js).
+ */
 export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Source of the launcher's Lambda handler (`handler` export). */
-export const launcherEntry = join(packageRoot, entries.launcher.source);
 
 /** The worker's entry file inside its asset, beside its `chunks/` and a package.json saying it is ESM. */
 export const WORKER_FILE = 'worker.js';
 
-// Every option `bundleOptions` may hold and the NodejsFunction equivalent below handles. An option
-// outside this list would silently make the Lambda bundle differ from dist/launcher.js: refuse it.
-const MAPPED = new Set([
-  'bundle',
-  'platform',
-  'target',
-  'format',
-  'mainFields',
-  'minify',
-  'sourcemap',
-  'legalComments',
-  'banner',
-  'alias',
-]);
+/** The handler file of a Lambda asset: `.mjs`, because the asset has no package.json. */
+const LAMBDA_FILE = 'index.mjs';
 
-/** NodejsFunction bundling equivalent to `lambdaBundleOptions` (scripts/build.ts). */
-export function launcherBundling(): nodejs.BundlingOptions {
-  const bundleOptions = lambdaBundleOptions;
-  const unmapped = Object.keys(bundleOptions).filter((key) => !MAPPED.has(key));
-  if (unmapped.length > 0) {
-    throw new InternalError(
-      `scripts/build.ts bundleOptions has ${unmapped.join(', ')}, which launcherBundling() does not map yet`,
-    );
-  }
-  if (bundleOptions.bundle !== true || bundleOptions.platform !== 'node' || bundleOptions.format !== 'esm') {
-    throw new InternalError('launcherBundling() expects bundleOptions to bundle ESM for the node platform');
-  }
-  if (typeof bundleOptions.target !== 'string') {
-    throw new InternalError('launcherBundling() expects one esbuild target string in bundleOptions');
-  }
-  return {
-    target: bundleOptions.target,
-    format: nodejs.OutputFormat.ESM,
-    mainFields: [...(bundleOptions.mainFields ?? [])],
-    minify: bundleOptions.minify === true,
-    sourceMap: bundleOptions.sourcemap === true,
-    ...(bundleOptions.banner?.js === undefined ? {} : { banner: bundleOptions.banner.js }),
-    esbuildArgs: {
-      ...(bundleOptions.legalComments === undefined
-        ? {}
-        : { '--legal-comments': bundleOptions.legalComments }),
-      // The Lambda-only swap of the SDK credential chain (see lambdaBundleOptions).
-      ...Object.fromEntries(
-        Object.entries(bundleOptions.alias ?? {}).map(([from, to]) => [`--alias:${from}`, to]),
-      ),
-    },
-    // dist/launcher.js carries its SDK clients (smaller and faster to load than the runtime's copy).
-    externalModules: [],
-    // Docker is never needed: esbuild is a dependency of this package.
-    forceDockerBundling: false,
-  };
+/** Where an entry's code comes from: its source (a checkout) or its prebuilt bundle (the package). */
+export function codeOrigin(name: EntryName, root = packageRoot): 'sources' | 'prebuilt' {
+  return existsSync(join(root, entries[name].source)) ? 'sources' : 'prebuilt';
+}
+
+/** The code of a Lambda entry: `index.mjs`, exporting `handler`. */
+export function lambdaCode(name: LambdaEntryName): lambda.Code {
+  const origin = codeOrigin(name);
+  return lambda.Code.fromAsset(assetSource(origin), {
+    // Assets share a source directory: only their output tells them apart.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: localOnly(name, (outputDir) => {
+      if (origin === 'sources') {
+        buildEntry(name, outputDir);
+        renameSync(join(outputDir, `${name}.js`), join(outputDir, LAMBDA_FILE));
+      } else {
+        copyFileSync(prebuilt(`${name}.js`), join(outputDir, LAMBDA_FILE));
+      }
+    }),
+  });
 }
 
 /**
  * Asset bundling that writes the worker bundle into the asset exactly as `npm run build` writes
- * it into dist/ (`worker.js` and its `chunks/`), plus a package.json that marks it ESM. Local
- * only: the Docker image is a required field that is never used, because local bundling either
- * succeeds or throws.
+ * it into dist/ (`worker.js` and its `chunks/`), plus a package.json that marks it ESM.
  */
-export function workerBundling(): { image: DockerImage; local: ILocalBundling } {
+export function workerAsset(): {
+  path: string;
+  assetHashType: AssetHashType;
+  bundling: { image: DockerImage; command: string[]; local: ILocalBundling };
+} {
+  const origin = codeOrigin('worker');
+  return {
+    path: assetSource(origin),
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: localOnly('worker', (outputDir) => {
+      if (origin === 'sources') {
+        buildEntry('worker', outputDir);
+      } else {
+        copyFileSync(prebuilt(WORKER_FILE), join(outputDir, WORKER_FILE));
+        mkdirSync(join(outputDir, 'chunks'));
+        for (const chunk of readdirSync(prebuilt('chunks')).filter((f) => f.startsWith('worker-'))) {
+          copyFileSync(prebuilt(join('chunks', chunk)), join(outputDir, 'chunks', chunk));
+        }
+      }
+      writeFileSync(join(outputDir, 'package.json'), '{"type":"module"}\n');
+    }),
+  };
+}
+
+/** The directory an asset is fingerprinted from when bundling is skipped. */
+function assetSource(origin: 'sources' | 'prebuilt'): string {
+  return join(packageRoot, origin === 'sources' ? 'src' : 'dist');
+}
+
+function prebuilt(file: string): string {
+  const path = join(packageRoot, 'dist', file);
+  if (!existsSync(path)) {
+    throw new InternalError(`${path} is missing: this package was not built (npm run build)`);
+  }
+  return path;
+}
+
+function buildEntry(name: EntryName, outputDir: string): void {
+  // Loaded here, not imported: an installed package has no esbuild, and needs none.
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({ ...entryBuildOptions(name, outputDir, packageRoot), logLevel: 'error' });
+}
+
+/**
+ * Local bundling only: the Docker image is a required field that is never used, because local
+ * bundling either succeeds or throws. The command is never run either, but it names the entry:
+ * the CDK keys its bundling cache on the source directory and these options, not on the local
+ * function, so without it two entries of one directory would share one bundle.
+ */
+function localOnly(
+  name: EntryName,
+  bundle: (outputDir: string) => void,
+): { image: DockerImage; command: string[]; local: ILocalBundling } {
   return {
     image: DockerImage.fromRegistry('local-bundling-only'),
+    command: ['iwomp-bundle', name],
     local: {
       tryBundle(outputDir: string): boolean {
-        buildSync({
-          ...entryBuildOptions('worker', outputDir),
-          absWorkingDir: packageRoot,
-          logLevel: 'error',
-        });
-        writeFileSync(join(outputDir, 'package.json'), '{"type":"module"}\n');
+        bundle(outputDir);
         return true;
       },
     },

@@ -1,5 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { IwompError } from '../core/errors.js';
 import { parseBranchName } from '../core/names.js';
@@ -20,6 +21,12 @@ export interface GithubActionsRoleOptions {
    * @default - a provider is created
    */
   readonly oidcProviderArn?: string;
+  /**
+   * The trigger topic the role may publish to: a topic made by `IwompPipeline.addTriggerTopic`
+   * limits the role to that topic's projects.
+   * @default - the pipeline's main topic: every registered project
+   */
+  readonly topic?: sns.ITopic;
 }
 
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';

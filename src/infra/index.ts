@@ -7,5 +7,6 @@ export {
   type IwompPipelineProps,
   LAUNCHER_MAX_EVENT_AGE,
   LAUNCHER_RETRY_ATTEMPTS,
+  type TriggerTopicOptions,
 } from './iwomp-pipeline.js';
 export { type EcrWorkerImageOptions, type ManagedWorkerImageOptions, WorkerImage } from './worker-image.js';

@@ -1,11 +1,10 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -13,8 +12,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { InternalError, IwompError } from '../core/errors.js';
-import { DEFAULT_CONFIG_PATH, parseConfigPath } from '../core/names.js';
-import { launcherBundling, launcherEntry, packageRoot, WORKER_FILE, workerBundling } from './bundling.js';
+import { DEFAULT_CONFIG_PATH, parseConfigPath, parseProjectName } from '../core/names.js';
+import { TOPIC_PROJECTS_VAR } from '../core/topic-scope.js';
+import { lambdaCode, WORKER_FILE, workerAsset } from './bundling.js';
 import { PipelinePropsError } from './errors.js';
 import { type GithubActionsRoleOptions, githubActionsRole } from './github-actions.js';
 import { WorkerImage } from './worker-image.js';
@@ -66,6 +66,17 @@ export interface IwompPipelineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Options of {@link IwompPipeline.addTriggerTopic}. */
+export interface TriggerTopicOptions {
+  /** The only projects a trigger published to this topic may name (registry names, no patterns). */
+  readonly projects: string[];
+  /**
+   * Display name of the topic (at most 100 characters).
+   * @default - the main topic's display name
+   */
+  readonly displayName?: string;
+}
+
 /** Times the Lambda service retries a failed trigger before it goes to the failure queue. */
 export const LAUNCHER_RETRY_ATTEMPTS = 2;
 /** Age after which an unprocessed trigger goes to the failure queue instead of starting a deployment. */
@@ -85,16 +96,23 @@ const MAX_DISPLAY_NAME = 100;
  *   workerManagedPolicies: [deployPolicy],
  * });
  * pipeline.grantTrigger(ciRole);
+ * // A CI identity that may deploy only `web`:
+ * const web = pipeline.addTriggerTopic('WebTrigger', { projects: ['web'] });
+ * web.grantPublish(webCiRole);
  */
 export class IwompPipeline extends Construct {
   /** Root of the project registry in SSM Parameter Store, without slashes. */
   readonly configPath: string;
-  /** The topic CI publishes triggers to. */
+  /** The topic CI publishes triggers to: every registered project. */
   readonly topic: sns.Topic;
   /** The launcher Lambda. */
-  readonly launcher: nodejs.NodejsFunction;
+  readonly launcher: lambda.Function;
+  /** The launcher's log group: one line per trigger, accepted, rejected (with the reason) or failed. */
+  readonly launcherLogGroup: logs.LogGroup;
   /** The CodeBuild project that runs deployments. */
   readonly workerProject: codebuild.Project;
+  /** The worker's log group: the output of every deployment. */
+  readonly workerLogGroup: logs.LogGroup;
   /** The worker's role: grant it what deployments need (or use `workerManagedPolicies`). */
   readonly workerRole: iam.Role;
   /** Triggers the launcher could not handle after its retries, kept 14 days. */
@@ -102,218 +120,30 @@ export class IwompPipeline extends Construct {
   /** The worker image repository, with `WorkerImage.ecrRepository()`. */
   readonly repository?: ecr.Repository;
 
+  private readonly settings: Settings;
+  private readonly topicKey: kms.IAlias;
+  private readonly scopedTopics: Array<{ readonly topic: sns.Topic; readonly projects: string[] }> = [];
+
   constructor(scope: Construct, id: string, props: IwompPipelineProps = {}) {
     super(scope, id);
-    const settings = validate(props);
-    this.configPath = settings.configPath;
-    const stack = Stack.of(this);
+    this.settings = validate(props);
+    this.configPath = this.settings.configPath;
+    // The AWS managed key: encryption at rest with no key to pay for, and publishers in this
+    // account need no KMS permission, so a trigger right stays exactly sns:Publish.
+    this.topicKey = kms.Alias.fromAliasName(this, 'TopicKey', 'alias/aws/sns');
+    this.topic = this.renderTopic('Topic', this.settings.displayName);
+    this.failureQueue = this.renderFailureQueue();
+
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    this.workerLogGroup = new logs.LogGroup(this, 'WorkerLogs', { retention });
+    this.workerRole = this.renderWorkerRole(props.workerManagedPolicies ?? []);
+    const image = this.renderWorkerImage();
+    this.repository = image.repository;
+    this.workerProject = this.renderWorkerProject(image);
 
-    this.topic = new sns.Topic(this, 'Topic', {
-      displayName: settings.displayName,
-      enforceSSL: true,
-      // The AWS managed key: encryption at rest with no key to pay for, and publishers in this
-      // account need no KMS permission, so a trigger right stays exactly sns:Publish.
-      masterKey: kms.Alias.fromAliasName(this, 'TopicKey', 'alias/aws/sns'),
-    });
-
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      retentionPeriod: FAILURE_RETENTION,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the last stop: the Lambda on-failure destination and the SNS subscription dead-letter queue. A queue behind it would only move the same messages.',
-    });
-
-    // Registry read access, shared by the launcher and the worker.
-    const parameterArn = stack.formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: `${this.configPath}/*`,
-    });
-    const registryStatements = [
-      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
-      // SecureString values: decrypt only through SSM, and only for parameters under configPath.
-      new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}` },
-          StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': parameterArn },
-        },
-      }),
-    ];
-
-    const acknowledgeRegistry = (role: iam.IRole) => {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${this.configPath}/*]`,
-        reason:
-          'The registry is a parameter prefix: one parameter per project (and _default), registered after deployment. Read only, GetParameter only.',
-      });
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-        reason:
-          'SecureString parameters may use aws/ssm or any key the user picks; kms:ViaService limits use to SSM and the PARAMETER_ARN encryption context to parameters under configPath.',
-      });
-    };
-
-    // Worker ------------------------------------------------------------------------------------
-    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', { retention });
-    this.workerRole = new iam.Role(this, 'WorkerRole', {
-      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-      description: 'iwomp-in-aws worker: reads the project registry, deploys with the attached policies',
-      managedPolicies: props.workerManagedPolicies ?? [],
-    });
-    for (const statement of registryStatements) this.workerRole.addToPrincipalPolicy(statement);
-    acknowledgeRegistry(this.workerRole);
-    workerLogs.grantWrite(this.workerRole);
-
-    const image = settings.image.spec;
-    let buildImage: codebuild.IBuildImage;
-    let source: codebuild.ISource | undefined;
-    let command: string;
-    if (image.kind === 'ecr') {
-      this.repository = new ecr.Repository(this, 'Repository', {
-        repositoryName: image.repositoryName,
-        imageScanOnPush: true,
-        lifecycleRules: [{ description: 'Keep the last 10 images', maxImageCount: 10 }],
-      });
-      buildImage = codebuild.LinuxBuildImage.fromEcrRepository(this.repository, image.tag);
-      // Pulling with the service role; GetAuthorizationToken has no resource-level permissions.
-      this.workerRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-      );
-      Validations.of(this.workerRole).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ecr:GetAuthorizationToken supports no resource-level permissions; the pull actions are limited to the repository.',
-      });
-      this.workerRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-          resources: [this.repository.repositoryArn],
-        }),
-      );
-      command = 'iwomp-worker';
-    } else {
-      buildImage = image.buildImage;
-      const bundle = new s3assets.Asset(this, 'WorkerBundle', {
-        path: `${packageRoot}src`,
-        bundling: workerBundling(),
-      });
-      // The bundle is the build's source: CodeBuild downloads and unzips it, no Docker image needed.
-      source = codebuild.Source.s3({ bucket: bundle.bucket, path: bundle.s3ObjectKey });
-      this.workerRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject', 's3:GetObjectVersion'],
-          resources: [bundle.bucket.arnForObjects(bundle.s3ObjectKey)],
-        }),
-      );
-      this.workerRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'],
-          resources: [bundle.bucket.bucketArn],
-        }),
-      );
-      command = `node ${WORKER_FILE}`;
-    }
-
-    this.workerProject = new codebuild.Project(this, 'Worker', {
-      description: 'iwomp-in-aws worker: clones a registered project and runs its deploy command',
-      // CodeBuild's own grants (report groups, the default log group, the source bucket as a whole)
-      // are more than the worker needs: every statement on the role is written above instead.
-      role: this.workerRole.withoutPolicyUpdates(),
-      grantReportGroupPermissions: false,
-      ...(source === undefined ? {} : { source }),
-      environment: {
-        buildImage,
-        computeType: settings.computeType,
-        environmentVariables: { CONFIGPATH: { value: this.configPath } },
-      },
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: {
-          ...(image.kind === 'managed' && image.nodeVersion !== undefined
-            ? { install: { 'runtime-versions': { nodejs: image.nodeVersion } } }
-            : {}),
-          build: { commands: [command] },
-        },
-      }),
-      ...(settings.timeout === undefined ? {} : { timeout: settings.timeout }),
-      logging: { cloudWatch: { logGroup: workerLogs } },
-    });
-    Validations.of(this.workerProject).acknowledge({
-      id: 'AwsSolutions-CB4',
-      reason:
-        'The worker has no artifacts and no cache; CodeBuild encrypts its logs and temporary storage with the AWS managed key alias/aws/s3. A customer key would protect nothing more.',
-    });
-    if (image.kind === 'ecr') {
-      Validations.of(this.workerProject).acknowledge({
-        id: 'AwsSolutions-CB5',
-        reason:
-          "A custom image is the user's explicit choice (WorkerImage.ecrRepository): the seed's way to bring deployment tools. WorkerImage.managed() uses a curated image.",
-      });
-    }
-    // The role's policy is attached outside the project's own grants: make the project wait for it.
-    dependOnPolicy(this.workerProject, this.workerRole);
-
-    // Launcher ----------------------------------------------------------------------------------
-    const launcherLogs = new logs.LogGroup(this, 'LauncherLogs', { retention });
-    const launcherRole = new iam.Role(this, 'LauncherRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'iwomp-in-aws launcher: reads the project registry and starts the worker',
-    });
-    launcherRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['codebuild:StartBuild'],
-        resources: [this.workerProject.projectArn],
-      }),
-    );
-    for (const statement of registryStatements) launcherRole.addToPrincipalPolicy(statement);
-    acknowledgeRegistry(launcherRole);
-    launcherLogs.grantWrite(launcherRole);
-    launcherRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
-    );
-
-    this.launcher = new nodejs.NodejsFunction(this, 'Launcher', {
-      description: 'iwomp-in-aws launcher: validates triggers and starts the worker',
-      entry: launcherEntry,
-      handler: 'handler',
-      projectRoot: packageRoot,
-      depsLockFilePath: `${packageRoot}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      // As for the worker: the Lambda destination's own grant is wider than sqs:SendMessage.
-      role: launcherRole.withoutPolicyUpdates(),
-      logGroup: launcherLogs,
-      environment: {
-        CONFIGPATH: this.configPath,
-        WORKER_PROJECT_NAME: this.workerProject.projectName,
-      },
-      bundling: launcherBundling(),
-      // SNS invokes asynchronously: a thrown (transient) failure is retried, then kept in the queue.
-      retryAttempts: LAUNCHER_RETRY_ATTEMPTS,
-      maxEventAge: LAUNCHER_MAX_EVENT_AGE,
-      onFailure: new destinations.SqsDestination(this.failureQueue),
-    });
-
-    dependOnPolicy(this.launcher, launcherRole);
-    // aws-cdk-lib's Function adds an explicit DependsOn on its role next to the GetAtt: redundant,
-    // harmless, and not ours to remove.
-    (this.launcher.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
-      config: { ignore_checks: ['W3005'] },
-    });
-
-    // A message SNS cannot deliver to the Lambda at all also lands in the failure queue.
-    this.topic.addSubscription(
-      new subscriptions.LambdaSubscription(this.launcher, { deadLetterQueue: this.failureQueue }),
-    );
+    this.launcherLogGroup = new logs.LogGroup(this, 'LauncherLogs', { retention });
+    this.launcher = this.renderLauncher(this.renderLauncherRole());
+    this.subscribeLauncher(this.topic);
   }
 
   /** Gives `grantee` the right to trigger deployments: `sns:Publish` on the topic, nothing else. */
@@ -322,14 +152,276 @@ export class IwompPipeline extends Construct {
   }
 
   /**
+   * Creates another trigger topic, subscribed to the same launcher, through which only the given
+   * projects can be triggered: the launcher rejects any other project arriving from it. Give a
+   * CI identity `grantPublish` on this topic (and not {@link grantTrigger}) to limit it to its
+   * own projects. The main topic keeps triggering every project.
+   */
+  addTriggerTopic(id: string, options: TriggerTopicOptions): sns.Topic {
+    const projects = parseProjects(options.projects);
+    const topic = this.renderTopic(id, validDisplayName(options.displayName ?? this.settings.displayName));
+    this.scopedTopics.push({ topic, projects });
+    if (this.scopedTopics.length === 1) {
+      // Lazy: topics added later still reach the launcher's environment.
+      this.launcher.addEnvironment(
+        TOPIC_PROJECTS_VAR,
+        Lazy.string({
+          produce: () =>
+            Stack.of(this).toJsonString(
+              this.scopedTopics.map((s) => ({ topicArn: s.topic.topicArn, projects: s.projects })),
+            ),
+        }),
+      );
+    }
+    this.subscribeLauncher(topic);
+    return topic;
+  }
+
+  /**
    * Creates a role GitHub Actions workflows of the given repositories and branches can assume
-   * through OIDC (no long-lived keys), allowed only to trigger deployments.
+   * through OIDC (no long-lived keys), allowed only to publish to one trigger topic: the main
+   * one, or `options.topic` made by {@link addTriggerTopic} to limit the role to its projects.
    */
   addGithubActionsRole(id: string, options: GithubActionsRoleOptions): iam.Role {
+    const topic = options.topic ?? this.topic;
+    if (topic !== this.topic && !this.scopedTopics.some((s) => s.topic === topic)) {
+      throw new PipelinePropsError('topic', `must be this pipeline's topic or one made by addTriggerTopic`);
+    }
     const role = githubActionsRole(this, id, options);
-    this.grantTrigger(role);
+    topic.grantPublish(role);
     return role;
   }
+
+  private renderTopic(id: string, displayName: string): sns.Topic {
+    return new sns.Topic(this, id, { displayName, enforceSSL: true, masterKey: this.topicKey });
+  }
+
+  private renderFailureQueue(): sqs.Queue {
+    const queue = new sqs.Queue(this, 'FailureQueue', {
+      retentionPeriod: FAILURE_RETENTION,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the last stop: the Lambda on-failure destination and the SNS subscription dead-letter queue. A queue behind it would only move the same messages.',
+    });
+    return queue;
+  }
+
+  /** Registry read access, shared by the launcher and the worker. */
+  private grantRegistryRead(role: iam.Role): void {
+    const stack = Stack.of(this);
+    const parameterArn = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `${this.configPath}/*`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [parameterArn] }),
+    );
+    // SecureString values: decrypt only through SSM, and only for parameters under configPath.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}` },
+          StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': parameterArn },
+        },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/${this.configPath}/*]`,
+      reason:
+        'The registry is a parameter prefix: one parameter per project (and _default), registered after deployment. Read only, GetParameter only.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      reason:
+        'SecureString parameters may use aws/ssm or any key the user picks; kms:ViaService limits use to SSM and the PARAMETER_ARN encryption context to parameters under configPath.',
+    });
+  }
+
+  private renderWorkerRole(managedPolicies: iam.IManagedPolicy[]): iam.Role {
+    const role = new iam.Role(this, 'WorkerRole', {
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: 'iwomp-in-aws worker: reads the project registry, deploys with the attached policies',
+      managedPolicies,
+    });
+    this.grantRegistryRead(role);
+    this.workerLogGroup.grantWrite(role);
+    return role;
+  }
+
+  /** The worker's image, source and command, with the rights to fetch them. */
+  private renderWorkerImage(): WorkerImageParts {
+    const image = this.settings.image.spec;
+    if (image.kind === 'ecr') return this.renderEcrImage(image.repositoryName, image.tag);
+    const asset = workerAsset();
+    const bundle = new s3assets.Asset(this, 'WorkerBundle', asset);
+    this.workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [bundle.bucket.arnForObjects(bundle.s3ObjectKey)],
+      }),
+    );
+    this.workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'],
+        resources: [bundle.bucket.bucketArn],
+      }),
+    );
+    return {
+      buildImage: image.buildImage,
+      // The bundle is the build's source: CodeBuild downloads and unzips it, no Docker image needed.
+      source: codebuild.Source.s3({ bucket: bundle.bucket, path: bundle.s3ObjectKey }),
+      command: `node ${WORKER_FILE}`,
+      ...(image.nodeVersion === undefined ? {} : { nodeVersion: image.nodeVersion }),
+    };
+  }
+
+  private renderEcrImage(repositoryName: string, tag: string): WorkerImageParts {
+    const repository = new ecr.Repository(this, 'Repository', {
+      repositoryName,
+      imageScanOnPush: true,
+      lifecycleRules: [{ description: 'Keep the last 10 images', maxImageCount: 10 }],
+    });
+    // Pulling with the service role; GetAuthorizationToken has no resource-level permissions.
+    this.workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+    );
+    Validations.of(this.workerRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken supports no resource-level permissions; the pull actions are limited to the repository.',
+    });
+    this.workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+        resources: [repository.repositoryArn],
+      }),
+    );
+    return {
+      buildImage: codebuild.LinuxBuildImage.fromEcrRepository(repository, tag),
+      command: 'iwomp-worker',
+      repository,
+    };
+  }
+
+  private renderWorkerProject(image: WorkerImageParts): codebuild.Project {
+    const { computeType, timeout } = this.settings;
+    const project = new codebuild.Project(this, 'Worker', {
+      description: 'iwomp-in-aws worker: clones a registered project and runs its deploy command',
+      // CodeBuild's own grants (report groups, the default log group, the source bucket as a whole)
+      // are more than the worker needs: every statement on the role is written above instead.
+      role: this.workerRole.withoutPolicyUpdates(),
+      grantReportGroupPermissions: false,
+      ...(image.source === undefined ? {} : { source: image.source }),
+      environment: {
+        buildImage: image.buildImage,
+        computeType,
+        environmentVariables: { CONFIGPATH: { value: this.configPath } },
+      },
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          ...(image.nodeVersion === undefined
+            ? {}
+            : { install: { 'runtime-versions': { nodejs: image.nodeVersion } } }),
+          build: { commands: [image.command] },
+        },
+      }),
+      ...(timeout === undefined ? {} : { timeout }),
+      logging: { cloudWatch: { logGroup: this.workerLogGroup } },
+    });
+    this.acknowledgeWorkerFindings(project, image);
+    // The role's policy is attached outside the project's own grants: make the project wait for it.
+    dependOnPolicy(project, this.workerRole);
+    return project;
+  }
+
+  private acknowledgeWorkerFindings(project: codebuild.Project, image: WorkerImageParts): void {
+    Validations.of(project).acknowledge({
+      id: 'AwsSolutions-CB4',
+      reason:
+        'The worker has no artifacts and no cache; CodeBuild encrypts its logs and temporary storage with the AWS managed key alias/aws/s3. A customer key would protect nothing more.',
+    });
+    if (image.repository !== undefined) {
+      Validations.of(project).acknowledge({
+        id: 'AwsSolutions-CB5',
+        reason:
+          "A custom image is the user's explicit choice (WorkerImage.ecrRepository): the seed's way to bring deployment tools. WorkerImage.managed() uses a curated image.",
+      });
+    }
+  }
+
+  private renderLauncherRole(): iam.Role {
+    const role = new iam.Role(this, 'LauncherRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'iwomp-in-aws launcher: reads the project registry and starts the worker',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['codebuild:StartBuild'],
+        resources: [this.workerProject.projectArn],
+      }),
+    );
+    this.grantRegistryRead(role);
+    this.launcherLogGroup.grantWrite(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
+    );
+    return role;
+  }
+
+  private renderLauncher(role: iam.Role): lambda.Function {
+    const launcher = new lambda.Function(this, 'Launcher', {
+      description: 'iwomp-in-aws launcher: validates triggers and starts the worker',
+      code: lambdaCode('launcher'),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      // As for the worker: the Lambda destination's own grant is wider than sqs:SendMessage.
+      role: role.withoutPolicyUpdates(),
+      logGroup: this.launcherLogGroup,
+      environment: {
+        CONFIGPATH: this.configPath,
+        WORKER_PROJECT_NAME: this.workerProject.projectName,
+      },
+      // SNS invokes asynchronously: a thrown (transient) failure is retried, then kept in the queue.
+      retryAttempts: LAUNCHER_RETRY_ATTEMPTS,
+      maxEventAge: LAUNCHER_MAX_EVENT_AGE,
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+    });
+    dependOnPolicy(launcher, role);
+    // aws-cdk-lib's Function adds an explicit DependsOn on its role next to the GetAtt: redundant,
+    // harmless, and not ours to remove.
+    (launcher.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
+    return launcher;
+  }
+
+  /** A message SNS cannot deliver to the Lambda at all also lands in the failure queue. */
+  private subscribeLauncher(topic: sns.Topic): void {
+    topic.addSubscription(
+      new subscriptions.LambdaSubscription(this.launcher, { deadLetterQueue: this.failureQueue }),
+    );
+  }
+}
+
+/** What the worker project needs to know about its image. */
+interface WorkerImageParts {
+  readonly buildImage: codebuild.IBuildImage;
+  readonly source?: codebuild.ISource;
+  readonly command: string;
+  /** `runtime-versions` of the buildspec's install phase, on managed EC2 images. */
+  readonly nodeVersion?: string;
+  readonly repository?: ecr.Repository;
 }
 
 /**
@@ -352,8 +444,14 @@ interface Settings {
 
 function validate(props: IwompPipelineProps): Settings {
   const configPath = wrap('configPath', () => parseConfigPath(props.configPath ?? DEFAULT_CONFIG_PATH));
+  const displayName = validDisplayName(props.topicDisplayName ?? 'iwomp-in-aws jobs');
+  const image = props.workerImage ?? WorkerImage.managed();
+  const computeType = validComputeType(props.computeType, image.spec.lambda);
+  const timeout = validTimeout(props.buildTimeout, image.spec.lambda);
+  return { configPath, displayName, image, computeType, ...(timeout === undefined ? {} : { timeout }) };
+}
 
-  const displayName = props.topicDisplayName ?? 'iwomp-in-aws jobs';
+function validDisplayName(displayName: string): string {
   if (
     !Token.isUnresolved(displayName) &&
     (displayName.length === 0 || displayName.length > MAX_DISPLAY_NAME)
@@ -363,11 +461,14 @@ function validate(props: IwompPipelineProps): Settings {
       `must be 1 to ${MAX_DISPLAY_NAME} characters, got ${displayName.length}`,
     );
   }
+  return displayName;
+}
 
-  const image = props.workerImage ?? WorkerImage.managed();
-  const lambdaImage = image.spec.lambda;
-  const computeType =
-    props.computeType ?? (lambdaImage ? codebuild.ComputeType.LAMBDA_1GB : codebuild.ComputeType.SMALL);
+function validComputeType(
+  given: codebuild.ComputeType | undefined,
+  lambdaImage: boolean,
+): codebuild.ComputeType {
+  const computeType = given ?? (lambdaImage ? codebuild.ComputeType.LAMBDA_1GB : codebuild.ComputeType.SMALL);
   const lambdaCompute = computeType.startsWith('BUILD_LAMBDA_');
   if (lambdaCompute && !lambdaImage) {
     throw new PipelinePropsError(
@@ -381,14 +482,17 @@ function validate(props: IwompPipelineProps): Settings {
       `a Lambda build image needs a Lambda compute type, got ${computeType}`,
     );
   }
+  return computeType;
+}
 
-  if (props.buildTimeout !== undefined && lambdaImage) {
+function validTimeout(given: Duration | undefined, lambdaImage: boolean): Duration | undefined {
+  if (given !== undefined && lambdaImage) {
     throw new PipelinePropsError(
       'buildTimeout',
       'Lambda compute stops every build at 15 minutes and takes no timeout',
     );
   }
-  const timeout = lambdaImage ? undefined : (props.buildTimeout ?? Duration.hours(1));
+  const timeout = lambdaImage ? undefined : (given ?? Duration.hours(1));
   if (timeout !== undefined) {
     const minutes = timeout.toMinutes({ integral: false });
     if (!Number.isInteger(minutes) || minutes < 5 || minutes > 2160) {
@@ -398,7 +502,15 @@ function validate(props: IwompPipelineProps): Settings {
       );
     }
   }
-  return { configPath, displayName, image, computeType, ...(timeout === undefined ? {} : { timeout }) };
+  return timeout;
+}
+
+function parseProjects(projects: string[]): string[] {
+  if (projects.length === 0) throw new PipelinePropsError('projects', 'list at least one project');
+  const parsed = projects.map((project) => wrap('projects', () => parseProjectName(project)));
+  const duplicate = parsed.find((project, i) => parsed.indexOf(project) !== i);
+  if (duplicate !== undefined) throw new PipelinePropsError('projects', `${duplicate} is listed twice`);
+  return parsed;
 }
 
 function wrap<T>(prop: string, read: () => T): T {

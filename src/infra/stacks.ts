@@ -1,6 +1,7 @@
 /**
- * The seed's app on CDK v2: `iwomp-policies` (what deployments may do), `iwomp` (the pipeline) and
- * `iwomp-projects` (the demo project's registry entry), tagged `Application: iwomp-in-aws`.
+ * The seed's app on CDK v2: `iwomp-policies` (what deployments may do), `iwomp` (the pipeline) and,
+ * on request (`-c iwomp:demo=true`), `iwomp-projects` (the seed's demo project registered), tagged
+ * `Application: iwomp-in-aws`.
  */
 import { type App, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -25,6 +26,19 @@ export interface IwompAppOptions {
   readonly githubBranches?: string[];
   /** The account's existing GitHub OIDC provider. @default - one is created */
   readonly githubOidcProviderArn?: string;
+  /**
+   * The only projects the GitHub Actions role may trigger: it publishes to a trigger topic
+   * scoped to them (output `GithubActionsTopicArn`) instead of the main topic.
+   * @default - every project, through the main topic
+   */
+  readonly githubProjects?: string[];
+  /**
+   * Registers the seed's demo project (a third party's repository, `jkpl/cdk-demo`) in the stack
+   * `iwomp-projects`. Off unless asked for: `cdk deploy --all` should not make someone else's code
+   * deployable in your account.
+   * @default false
+   */
+  readonly demo?: boolean;
 }
 
 /** The demo project of the seed, registered as `/<configPath>/demo`. */
@@ -63,7 +77,12 @@ export interface IwompStackProps extends StackProps {
   readonly configPath: string;
   readonly workerImage: WorkerImage;
   readonly workerPolicies: iam.IManagedPolicy[];
-  readonly github?: { repositories: string[]; branches?: string[]; oidcProviderArn?: string };
+  readonly github?: {
+    repositories: string[];
+    branches?: string[];
+    oidcProviderArn?: string;
+    projects?: string[];
+  };
 }
 
 /** The pipeline and its outputs. */
@@ -89,17 +108,40 @@ export class IwompStack extends Stack {
       description: 'CodeBuild project that runs deployments',
       value: this.pipeline.workerProject.projectName,
     });
+    new CfnOutput(this, 'LauncherLogGroupName', {
+      description: 'One line per trigger: accepted (with the build id), rejected (with the reason) or failed',
+      value: this.pipeline.launcherLogGroup.logGroupName,
+    });
+    new CfnOutput(this, 'WorkerLogGroupName', {
+      description: 'The output of every deployment, one log stream per build',
+      value: this.pipeline.workerLogGroup.logGroupName,
+    });
     if (this.pipeline.repository) {
       new CfnOutput(this, 'WorkerEcrUri', {
         description: 'Push the worker image here',
         value: this.pipeline.repository.repositoryUri,
       });
     }
-    if (props.github) {
-      const role = this.pipeline.addGithubActionsRole('GithubActionsTriggerRole', props.github);
-      new CfnOutput(this, 'GithubActionsRoleArn', {
-        description: 'role-to-assume for aws-actions/configure-aws-credentials',
-        value: role.roleArn,
+    if (props.github) this.addGithubActions(props.github);
+  }
+
+  private addGithubActions({ projects, ...options }: NonNullable<IwompStackProps['github']>): void {
+    const topic =
+      projects === undefined
+        ? undefined
+        : this.pipeline.addTriggerTopic('GithubActionsTriggerTopic', { projects });
+    const role = this.pipeline.addGithubActionsRole('GithubActionsTriggerRole', {
+      ...options,
+      ...(topic === undefined ? {} : { topic }),
+    });
+    new CfnOutput(this, 'GithubActionsRoleArn', {
+      description: 'role-to-assume for aws-actions/configure-aws-credentials',
+      value: role.roleArn,
+    });
+    if (topic !== undefined) {
+      new CfnOutput(this, 'GithubActionsTopicArn', {
+        description: `The GitHub Actions role publishes here; it may trigger only ${projects?.join(', ')}`,
+        value: topic.topicArn,
       });
     }
   }
@@ -125,11 +167,14 @@ export class IwompProjectsStack extends Stack {
   }
 }
 
-/** Adds the three stacks to `app`. */
+/** Adds the stacks to `app`: `iwomp-projects` only with `demo`. */
 export function addIwompStacks(
   app: App,
   options: IwompAppOptions = {},
-): { policies: IwompPoliciesStack; iwomp: IwompStack; projects: IwompProjectsStack } {
+): { policies: IwompPoliciesStack; iwomp: IwompStack; projects?: IwompProjectsStack } {
+  if (options.githubProjects && !options.githubRepositories) {
+    throw new PipelinePropsError('iwomp:githubProjects', 'needs iwomp:githubRepositories');
+  }
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const policies = new IwompPoliciesStack(app, 'iwomp-policies');
   const iwomp = new IwompStack(app, 'iwomp', {
@@ -142,13 +187,17 @@ export function addIwompStacks(
             repositories: options.githubRepositories,
             ...(options.githubBranches ? { branches: options.githubBranches } : {}),
             ...(options.githubOidcProviderArn ? { oidcProviderArn: options.githubOidcProviderArn } : {}),
+            ...(options.githubProjects ? { projects: options.githubProjects } : {}),
           },
         }
       : {}),
   });
-  const projects = new IwompProjectsStack(app, 'iwomp-projects', { configPath: iwomp.pipeline.configPath });
+  const projects =
+    options.demo === true
+      ? new IwompProjectsStack(app, 'iwomp-projects', { configPath: iwomp.pipeline.configPath })
+      : undefined;
   Tags.of(app).add('Application', 'iwomp-in-aws');
-  return { policies, iwomp, projects };
+  return { policies, iwomp, ...(projects === undefined ? {} : { projects }) };
 }
 
 function workerImageFor(kind: 'managed' | 'lambda' | 'ecr'): WorkerImage {
@@ -177,6 +226,14 @@ export function readAppOptions(context: (key: string) => unknown): IwompAppOptio
     if (typeof value === 'string') return value.split(',').map((v) => v.trim());
     throw new PipelinePropsError(`iwomp:${key}`, 'expected a list or a comma-separated string');
   };
+  // `-c iwomp:demo=true` arrives as text, cdk.json may hold a boolean.
+  const flag = (key: string): boolean | undefined => {
+    const value = context(`iwomp:${key}`);
+    if (value === undefined || value === '') return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    throw new PipelinePropsError(`iwomp:${key}`, `expected true or false, got ${JSON.stringify(value)}`);
+  };
   const image = text('workerImage');
   if (image !== undefined && image !== 'managed' && image !== 'lambda' && image !== 'ecr') {
     throw new PipelinePropsError(
@@ -188,11 +245,15 @@ export function readAppOptions(context: (key: string) => unknown): IwompAppOptio
   const githubRepositories = list('githubRepositories');
   const githubBranches = list('githubBranches');
   const githubOidcProviderArn = text('githubOidcProviderArn');
+  const githubProjects = list('githubProjects');
+  const demo = flag('demo');
   return {
     ...(configPath === undefined ? {} : { configPath }),
     ...(image === undefined ? {} : { workerImage: image }),
     ...(githubRepositories === undefined ? {} : { githubRepositories }),
     ...(githubBranches === undefined ? {} : { githubBranches }),
     ...(githubOidcProviderArn === undefined ? {} : { githubOidcProviderArn }),
+    ...(githubProjects === undefined ? {} : { githubProjects }),
+    ...(demo === undefined ? {} : { demo }),
   };
 }

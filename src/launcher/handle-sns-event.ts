@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IwompError } from '../core/errors.js';
+import { type TopicScopes, topicRefusal } from '../core/topic-scope.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
 import { dispositionOf } from './disposition.js';
 import { type HandleTriggerDeps, handleTrigger } from './handle-trigger.js';
@@ -16,6 +17,8 @@ export interface OutcomeLogger {
 
 export interface SnsHandlerDeps extends HandleTriggerDeps {
   readonly logger: OutcomeLogger;
+  /** Scoped trigger topics: a record from one of them may name only its projects. @default - none */
+  readonly topicScopes?: TopicScopes;
 }
 
 /** How one SNS record ended: exactly one of the three, logged as one line. */
@@ -110,7 +113,7 @@ function recordsOf(event: unknown): unknown[] | undefined {
   return Array.isArray(records) ? records : undefined;
 }
 
-async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<RecordOutcome> {
+async function handleRecord(record: unknown, deps: SnsHandlerDeps): Promise<RecordOutcome> {
   const sns = typeof record === 'object' && record !== null ? (record as { Sns?: unknown }).Sns : undefined;
   const source =
     typeof record === 'object' && record !== null
@@ -130,7 +133,10 @@ async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<R
     return { outcome: 'rejected', messageId, reason: 'record has no Sns.Message text' };
   }
   try {
-    const result = await handleTrigger(text, deps, { idempotencyToken: idempotencyTokenFor(messageId) });
+    const result = await handleTrigger(text, deps, {
+      idempotencyToken: idempotencyTokenFor(messageId),
+      ...scopeOf(sns, deps.topicScopes),
+    });
     if (result.outcome === 'accepted') {
       return { outcome: 'accepted', messageId, message: result.message, buildId: result.jobId };
     }
@@ -151,6 +157,17 @@ async function handleRecord(record: unknown, deps: HandleTriggerDeps): Promise<R
       reason: oneLine(error),
     };
   }
+}
+
+/** SNS sets `TopicArn`, not the publisher: the launcher can trust it to name the topic's scope. */
+function scopeOf(
+  sns: object,
+  scopes: TopicScopes | undefined,
+): { refuseProject?: (project: string) => string | undefined } {
+  if (scopes === undefined) return {};
+  const { TopicArn: topicArn } = sns as { TopicArn?: unknown };
+  const topic = typeof topicArn === 'string' ? topicArn : undefined;
+  return { refuseProject: (project) => topicRefusal(scopes, topic, project) };
 }
 
 // SNS message ids are UUIDs; anything printable and short is accepted so that a hand-made test

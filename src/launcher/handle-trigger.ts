@@ -22,7 +22,11 @@ export interface HandleTriggerDeps {
 export async function handleTrigger(
   text: string,
   deps: HandleTriggerDeps,
-  options: { idempotencyToken?: string } = {},
+  options: {
+    idempotencyToken?: string;
+    /** Why the channel the trigger came through may not trigger this project (scoped topics). */
+    refuseProject?: (project: string) => string | undefined;
+  } = {},
 ): Promise<TriggerOutcome> {
   let message: TriggerMessage;
   try {
@@ -32,6 +36,8 @@ export async function handleTrigger(
       return { outcome: 'rejected', reason: (error as Error).message };
     throw error;
   }
+  const refusal = options.refuseProject?.(message.project);
+  if (refusal !== undefined) return { outcome: 'rejected', message, reason: refusal };
   let timeoutMinutes: number | undefined;
   try {
     const config = await loadProjectConfig(deps.registry, message.project);

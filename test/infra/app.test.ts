@@ -71,12 +71,12 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
     ecr = join(dir, 'ecr');
     lambda = join(dir, 'lambda');
     await Promise.all([
-      cdkSynth(managed),
-      cdkSynth(ecr, ['iwomp:workerImage=ecr', 'iwomp:githubRepositories=acme/app']),
+      cdkSynth(managed, ['iwomp:demo=true']),
+      cdkSynth(ecr, ['iwomp:workerImage=ecr', 'iwomp:githubRepositories=acme/app', 'iwomp:demo=true']),
     ]);
     // The third variant in-process: the CLI adds nothing the two runs above have not shown.
     const app = new App({ outdir: lambda, context: cdkJsonContext });
-    addIwompStacks(app, { workerImage: 'lambda' });
+    addIwompStacks(app, { workerImage: 'lambda', demo: true });
     app.synth();
   }, 120_000);
 
@@ -109,6 +109,14 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
     expect(ecrOutputs.GithubActionsRoleArn.Value).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^PipelineGithubActionsTriggerRole/), 'Arn'],
     });
+  });
+
+  it('outputs the launcher and worker log group names, where triggers and builds can be read', () => {
+    const outputs = template(managed, 'iwomp').Outputs;
+    expect(outputs.LauncherLogGroupName.Value).toEqual({
+      Ref: expect.stringMatching(/^PipelineLauncherLogs/),
+    });
+    expect(outputs.WorkerLogGroupName.Value).toEqual({ Ref: expect.stringMatching(/^PipelineWorkerLogs/) });
   });
 
   it('registers the demo project with a document the launcher accepts', () => {
@@ -187,6 +195,40 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
   });
 });
 
+describe('the demo project registration', () => {
+  it('is not made without iwomp:demo: no iwomp-projects stack, no registry parameter', () => {
+    // GIVEN the app with the context of cdk.json and nothing else
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    // WHEN its stacks are added and synthesized
+    const stacks = addIwompStacks(
+      app,
+      readAppOptions((key) => app.node.tryGetContext(key)),
+    );
+    const assembly = app.synth();
+    // THEN nothing registers a project
+    expect(stacks.projects).toBeUndefined();
+    expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['iwomp', 'iwomp-policies']);
+    for (const stack of assembly.stacks)
+      expect(resourcesOf(stack.template, 'AWS::SSM::Parameter')).toEqual([]);
+  });
+
+  it('is made with -c iwomp:demo=true', () => {
+    const app = new App({
+      context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [], 'iwomp:demo': 'true' },
+    });
+    const stacks = addIwompStacks(
+      app,
+      readAppOptions((key) => app.node.tryGetContext(key)),
+    );
+    const [parameter] = resourcesOf(
+      app.synth().getStackByName('iwomp-projects').template,
+      'AWS::SSM::Parameter',
+    );
+    expect(stacks.projects).toBeDefined();
+    expect(parameter.Properties.Name).toBe('/iwomp-in-aws/demo');
+  });
+});
+
 describe('readAppOptions', () => {
   const read = (context: Record<string, unknown>) => () => readAppOptions((key) => context[key]);
 
@@ -205,6 +247,15 @@ describe('readAppOptions', () => {
       githubBranches: ['main'],
     });
     expect(read({})()).toEqual({});
+  });
+
+  it('reads the demo flag and the GitHub role projects', () => {
+    expect(read({ 'iwomp:demo': 'true', 'iwomp:githubProjects': 'web,api' })()).toEqual({
+      demo: true,
+      githubProjects: ['web', 'api'],
+    });
+    expect(read({ 'iwomp:demo': false })()).toEqual({ demo: false });
+    expect(read({ 'iwomp:demo': 'yes' })).toThrow(/iwomp:demo: expected true or false, got "yes"/);
   });
 
   it('refuses an unknown worker image', () => {

@@ -4,7 +4,9 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseTopicScopes } from '../../src/core/topic-scope.js';
 import {
   IwompPipeline,
   type IwompPipelineProps,
@@ -356,6 +358,88 @@ describe('IwompPipeline.addGithubActionsRole', () => {
     expect(roleJson.Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toMatchObject({
       'token.actions.githubusercontent.com:sub': ['repo:acme/app:ref:refs/heads/main'],
     });
+  });
+});
+
+describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projects)', () => {
+  const WEB_ARN = 'arn:aws:sns:eu-west-1:123456789012:web-trigger';
+  let b: Built;
+  let web: sns.Topic;
+  let webCi: iam.Role;
+  let gha: iam.Role;
+  beforeAll(() => {
+    // GIVEN a topic scoped to `web`, a CI role allowed to publish there, and a GitHub role using it
+    b = build({}, (pipeline, stack) => {
+      web = pipeline.addTriggerTopic('WebTrigger', { projects: ['web', 'web-docs'] });
+      webCi = new iam.Role(stack, 'WebCi', { assumedBy: new iam.AccountRootPrincipal() });
+      web.grantPublish(webCi);
+      gha = pipeline.addGithubActionsRole('Gha', { repositories: ['acme/web'], topic: web });
+    });
+  });
+
+  it('subscribes the launcher to the scoped topic, with the failure queue as its dead-letter queue', () => {
+    const { stack, pipeline, template } = b;
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: stack.resolve(web.topicArn),
+      Endpoint: stack.resolve(pipeline.launcher.functionArn),
+      RedrivePolicy: { deadLetterTargetArn: stack.resolve(pipeline.failureQueue.queueArn) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'sns.amazonaws.com',
+      SourceArn: stack.resolve(web.topicArn),
+    });
+    const topic = template.toJSON().Resources[stack.getLogicalId(web.node.defaultChild as never)].Properties;
+    expect(JSON.stringify(topic.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"/);
+  });
+
+  it('tells the launcher which projects the scoped topic may trigger, in the form the launcher reads', () => {
+    const { stack, pipeline, template } = b;
+    const fn = template.toJSON().Resources[logicalId(stack, pipeline.launcher)];
+    const value = fn.Properties.Environment.Variables.IWOMP_TOPIC_PROJECTS;
+    // CloudFormation joins the JSON around the topic's ARN: do the same with a made-up ARN.
+    const webRef = JSON.stringify(stack.resolve(web.topicArn));
+    const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
+    const text = parts
+      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === webRef ? WEB_ARN : '?'))
+      .join(separator);
+    expect(parseTopicScopes(text)).toEqual(new Map([[WEB_ARN, new Set(['web', 'web-docs'])]]));
+  });
+
+  it('gives publishers of the scoped topic exactly sns:Publish on it, not on the main topic', () => {
+    const { stack, template } = b;
+    const publish = [{ Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(web.topicArn) }];
+    expect(roleStatements(template, stack, webCi)).toEqual(publish);
+    expect(roleStatements(template, stack, gha)).toEqual(publish);
+  });
+
+  it('leaves the launcher environment as it was without scoped topics', () => {
+    const { stack, pipeline, template } = build();
+    const fn = template.toJSON().Resources[logicalId(stack, pipeline.launcher)];
+    expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
+      'CONFIGPATH',
+      'WORKER_PROJECT_NAME',
+    ]);
+  });
+
+  it('refuses an empty project list, an invalid name, a duplicate, and a topic of another pipeline', () => {
+    const stack = testStack();
+    const pipeline = new IwompPipeline(stack, 'Pipeline');
+    const other = new IwompPipeline(stack, 'Other', { configPath: 'other' });
+    expect(() => pipeline.addTriggerTopic('A', { projects: [] })).toThrow(
+      /^projects: list at least one project$/,
+    );
+    expect(() => pipeline.addTriggerTopic('B', { projects: ['../x'] })).toThrow(
+      /^projects: invalid project name/,
+    );
+    expect(() => pipeline.addTriggerTopic('C', { projects: ['web', 'web'] })).toThrow(
+      /^projects: web is listed twice$/,
+    );
+    expect(() =>
+      pipeline.addGithubActionsRole('D', { repositories: ['acme/web'], topic: other.topic }),
+    ).toThrow(/^topic: must be this pipeline's topic or one made by addTriggerTopic$/);
   });
 });
 

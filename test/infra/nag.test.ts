@@ -6,9 +6,16 @@ import { addIwompStacks, type IwompAppOptions } from '../../src/infra/stacks.js'
 import { acknowledgements, testApp } from './helpers.js';
 
 const variants: Array<[string, IwompAppOptions]> = [
-  ['managed image', {}],
-  ['Lambda image', { workerImage: 'lambda' }],
-  ['ECR image and a GitHub Actions role', { workerImage: 'ecr', githubRepositories: ['acme/app'] }],
+  ['managed image', { demo: true }],
+  ['Lambda image', { workerImage: 'lambda', demo: true }],
+  [
+    'ECR image and a GitHub Actions role',
+    { workerImage: 'ecr', githubRepositories: ['acme/app'], demo: true },
+  ],
+  [
+    'GitHub Actions role limited to its projects',
+    { githubRepositories: ['acme/app'], githubProjects: ['app'] },
+  ],
 ];
 
 function findings(app: ReturnType<typeof testApp>, stack: Stack): string[] {

@@ -9,7 +9,7 @@ export interface EnvCredentials {
 
 /**
  * Stands in for `@aws-sdk/credential-provider-node` in the launcher's Lambda bundle (an esbuild
- * `alias`, see scripts/build.ts). Lambda hands the execution role's credentials to the function in
+ * `alias`, see src/infra/bundle-options.ts). Lambda hands the execution role's credentials to the function in
  * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, so the SDK's full chain
  * (profiles, SSO, web identity, IMDS, with the STS and SSO clients they need) is dead weight there:
  * 136 KB of a 531 KB bundle. Same export name and call shape as the module it replaces.
