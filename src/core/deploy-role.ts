@@ -88,7 +88,7 @@ export function deploySession(job: {
   const sessionName = `iwomp-${job.project}${build ? `@${build}` : ''}`.slice(0, 64);
   return {
     sessionName,
-    sourceIdentity: `iwomp-${job.project}`.slice(0, 64),
+    sourceIdentity: sourceIdentityFor(job.project),
     tags: [
       { Key: 'iwomp:project', Value: job.project },
       { Key: 'iwomp:branch', Value: encodeTagValue(job.branch) },
@@ -96,6 +96,14 @@ export function deploySession(job: {
     ],
   };
 }
+
+/** The source identity of a project's deploy sessions; each deploy role requires its own project's. */
+export function sourceIdentityFor(project: string): string {
+  return `iwomp-${project}`.slice(0, 64);
+}
+
+/** The session tag keys the worker sets: a deploy role's trust allows exactly these. */
+export const SESSION_TAG_KEYS = ['iwomp:project', 'iwomp:branch', 'iwomp:commit'] as const;
 
 /**
  * Session tag values may hold letters, digits, spaces and `_ . : / = + - @`, up to 256

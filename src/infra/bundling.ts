@@ -6,12 +6,22 @@
  * Either way what is deployed is byte for byte what `dist/` holds and the benchmarks measure.
  */
 
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssetHashType, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
+import { AssetHashType, AssetStaging, DockerImage, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { InternalError } from '../core/errors.js';
 import { type EntryName, entries, entryBuildOptions, type LambdaEntryName } from './bundle-options.js';
 
@@ -116,4 +126,27 @@ function localOnly(
       },
     },
   };
+}
+
+/**
+ * The SHA-256 of every file of a staged asset, by path inside it (sorted): what the build checks
+ * before it runs the worker.
+ */
+export function assetDigests(asset: s3assets.Asset): { path: string; sha256: string }[] {
+  const staging = asset.node.tryFindChild('Stage');
+  if (!(staging instanceof AssetStaging)) throw new InternalError(`asset ${asset.node.path} has no staging`);
+  const root = staging.absoluteStagedPath;
+  const walk = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      return entry.isDirectory() ? walk(path) : [path];
+    });
+  return walk('')
+    .sort()
+    .map((path) => ({
+      path,
+      sha256: createHash('sha256')
+        .update(readFileSync(join(root, path)))
+        .digest('hex'),
+    }));
 }

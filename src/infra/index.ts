@@ -1,7 +1,9 @@
 /** The infrastructure's public API, for your own CDK apps. */
+export { IwompDeployRole, type IwompDeployRoleProps } from './deploy-role.js';
 export { PipelinePropsError } from './errors.js';
 export type { GithubActionsRoleOptions } from './github-actions.js';
 export {
+  CDK_CLI_VERSION,
   FAILURE_RETENTION,
   IwompPipeline,
   type IwompPipelineProps,

@@ -11,10 +11,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEPLOY_ROLE_PATH, SESSION_TAG_KEYS } from '../core/deploy-role.js';
 import { InternalError, IwompError } from '../core/errors.js';
 import { DEFAULT_CONFIG_PATH, parseConfigPath, parseProjectName } from '../core/names.js';
 import { TOPIC_PROJECTS_VAR } from '../core/topic-scope.js';
-import { lambdaCode, WORKER_FILE, workerAsset } from './bundling.js';
+import { assetDigests, lambdaCode, WORKER_FILE, workerAsset } from './bundling.js';
+import { IwompDeployRole, type IwompDeployRoleProps } from './deploy-role.js';
 import { PipelinePropsError } from './errors.js';
 import { type GithubActionsRoleOptions, githubActionsRole } from './github-actions.js';
 import { WorkerImage } from './worker-image.js';
@@ -45,12 +47,6 @@ export interface IwompPipelineProps {
    * @default codebuild.ComputeType.SMALL; codebuild.ComputeType.LAMBDA_1GB with a Lambda build image
    */
   readonly computeType?: codebuild.ComputeType;
-
-  /**
-   * Managed policies attached to the worker's role: what your deploy commands may do.
-   * @default - none: the worker can read the registry and nothing else
-   */
-  readonly workerManagedPolicies?: iam.IManagedPolicy[];
 
   /**
    * How long a deployment may run, 5 minutes to 36 hours. Lambda compute always stops at
@@ -92,10 +88,11 @@ const MAX_DISPLAY_NAME = 100;
  * worker that clones the branch and runs the project's deploy command.
  *
  * @example
- * const pipeline = new IwompPipeline(stack, 'Pipeline', {
- *   workerManagedPolicies: [deployPolicy],
- * });
+ * const pipeline = new IwompPipeline(stack, 'Pipeline');
  * pipeline.grantTrigger(ciRole);
+ * // What project `web`'s deploy command may do; its registry entry names this role (deployRole):
+ * const web = pipeline.addDeployRole('WebDeployRole', { project: 'web' });
+ * siteBucket.grantReadWrite(web.role);
  * // A CI identity that may deploy only `web`:
  * const web = pipeline.addTriggerTopic('WebTrigger', { projects: ['web'] });
  * web.grantPublish(webCiRole);
@@ -113,7 +110,10 @@ export class IwompPipeline extends Construct {
   readonly workerProject: codebuild.Project;
   /** The worker's log group: the output of every deployment. */
   readonly workerLogGroup: logs.LogGroup;
-  /** The worker's role: grant it what deployments need (or use `workerManagedPolicies`). */
+  /**
+   * The worker's role: it reads the registry, writes its logs, reads its own code and assumes
+   * deploy roles. It holds no deploy rights: grant those to a project's {@link addDeployRole}.
+   */
   readonly workerRole: iam.Role;
   /** Triggers the launcher could not handle after its retries, kept 14 days. */
   readonly failureQueue: sqs.Queue;
@@ -136,7 +136,7 @@ export class IwompPipeline extends Construct {
 
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     this.workerLogGroup = new logs.LogGroup(this, 'WorkerLogs', { retention });
-    this.workerRole = this.renderWorkerRole(props.workerManagedPolicies ?? []);
+    this.workerRole = this.renderWorkerRole();
     const image = this.renderWorkerImage();
     this.repository = image.repository;
     this.workerProject = this.renderWorkerProject(image);
@@ -175,6 +175,14 @@ export class IwompPipeline extends Construct {
     }
     this.subscribeLauncher(topic);
     return topic;
+  }
+
+  /**
+   * Creates a project's deploy role (see {@link IwompDeployRole}): the rights its deploy commands
+   * get, and nothing of the pipeline's. Name its ARN in the project's `deployRole`.
+   */
+  addDeployRole(id: string, options: Omit<IwompDeployRoleProps, 'workerRole'>): IwompDeployRole {
+    return new IwompDeployRole(this, id, { ...options, workerRole: this.workerRole });
   }
 
   /**
@@ -244,15 +252,46 @@ export class IwompPipeline extends Construct {
     });
   }
 
-  private renderWorkerRole(managedPolicies: iam.IManagedPolicy[]): iam.Role {
+  private renderWorkerRole(): iam.Role {
     const role = new iam.Role(this, 'WorkerRole', {
       assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-      description: 'iwomp-in-aws worker: reads the project registry, deploys with the attached policies',
-      managedPolicies,
+      description: "iwomp-in-aws worker: reads the project registry and assumes projects' deploy roles",
     });
     this.grantRegistryRead(role);
     this.workerLogGroup.grantWrite(role);
+    this.grantAssumeDeployRoles(role);
     return role;
+  }
+
+  /**
+   * Deploy roles only: roles on the path `/iwomp-deploy/`, with a source identity that names a
+   * project and the worker's session tags. Each deploy role's trust adds its own conditions.
+   */
+  private grantAssumeDeployRoles(role: iam.Role): void {
+    const deployRoles = Stack.of(this).formatArn({
+      service: 'iam',
+      region: '',
+      resource: 'role',
+      resourceName: `${DEPLOY_ROLE_PATH.slice(1)}*`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        resources: [deployRoles],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sts:TagSession'],
+        resources: [deployRoles],
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [...SESSION_TAG_KEYS] } },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/${DEPLOY_ROLE_PATH.slice(1)}*]`,
+      reason:
+        "Projects' deploy roles are created after the pipeline, one per project: the path is what marks them. Each one trusts only this role, for its own project's source identity.",
+    });
   }
 
   /** The worker's image, source and command, with the rights to fetch them. */
@@ -277,8 +316,16 @@ export class IwompPipeline extends Construct {
       buildImage: image.buildImage,
       // The bundle is the build's source: CodeBuild downloads and unzips it, no Docker image needed.
       source: codebuild.Source.s3({ bucket: bundle.bucket, path: bundle.s3ObjectKey }),
+      // Whoever can write the asset bucket (a CDK file-publishing role, for one) could swap the
+      // worker for every later build: the build checks every file against the digests taken at
+      // synth, which live in the project's buildspec, out of that bucket's reach.
+      // Without bundling (tests that skip it) the asset is the source tree: there is nothing to check.
+      ...(Stack.of(this).bundlingRequired ? { verify: verifyCommand(assetDigests(bundle)) } : {}),
       command: `node ${WORKER_FILE}`,
       ...(image.nodeVersion === undefined ? {} : { nodeVersion: image.nodeVersion }),
+      // Curated EC2 images run builds as root and ship codebuild-user: the command runs as that
+      // user, apart from the worker. Lambda compute has no root to switch from.
+      ...(image.lambda ? {} : { runAs: 'codebuild-user', cdkCli: CDK_CLI_VERSION }),
     };
   }
 
@@ -322,17 +369,12 @@ export class IwompPipeline extends Construct {
       environment: {
         buildImage: image.buildImage,
         computeType,
-        environmentVariables: { CONFIGPATH: { value: this.configPath } },
-      },
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: {
-          ...(image.nodeVersion === undefined
-            ? {}
-            : { install: { 'runtime-versions': { nodejs: image.nodeVersion } } }),
-          build: { commands: [image.command] },
+        environmentVariables: {
+          CONFIGPATH: { value: this.configPath },
+          ...(image.runAs === undefined ? {} : { IWOMP_RUN_AS: { value: image.runAs } }),
         },
-      }),
+      },
+      buildSpec: workerBuildSpec(image),
       ...(timeout === undefined ? {} : { timeout }),
       logging: { cloudWatch: { logGroup: this.workerLogGroup } },
     });
@@ -422,6 +464,46 @@ interface WorkerImageParts {
   /** `runtime-versions` of the buildspec's install phase, on managed EC2 images. */
   readonly nodeVersion?: string;
   readonly repository?: ecr.Repository;
+  /** A command that fails unless the worker's files are the ones synthesized. */
+  readonly verify?: string;
+  /** `IWOMP_RUN_AS`: the user deploy commands run as. */
+  readonly runAs?: string;
+  /** A version of the CDK CLI to put on the deploy command's PATH. */
+  readonly cdkCli?: string;
+}
+
+/**
+ * The CDK CLI a deploy command finds on PATH on the managed image, so a project whose deploy
+ * script calls a bare `cdk` (as the seed's did) deploys unchanged. Pinned: the same CLI this
+ * repository's own `cdk` commands use (a test checks it against package.json).
+ */
+export const CDK_CLI_VERSION = '2.1148.1';
+
+/**
+ * The worker's buildspec: the Node.js runtime and the CDK CLI (managed EC2 images), then the
+ * worker, once its files are proven to be the synthesized ones.
+ */
+function workerBuildSpec(image: WorkerImageParts): codebuild.BuildSpec {
+  const install = {
+    ...(image.nodeVersion === undefined ? {} : { 'runtime-versions': { nodejs: image.nodeVersion } }),
+    ...(image.cdkCli === undefined
+      ? {}
+      : { commands: [`npm install --global --no-fund --no-audit aws-cdk@${image.cdkCli}`] }),
+  };
+  return codebuild.BuildSpec.fromObject({
+    version: '0.2',
+    phases: {
+      ...(Object.keys(install).length === 0 ? {} : { install }),
+      build: { commands: [...(image.verify === undefined ? [] : [image.verify]), image.command] },
+    },
+  });
+}
+
+/** `sha256sum --check` of every file of the worker's asset, as a single shell command. */
+function verifyCommand(digests: readonly { readonly path: string; readonly sha256: string }[]): string {
+  // Asset file names are the bundler's ([A-Za-z0-9._/-]): nothing in them needs quoting.
+  const lines = digests.map((d) => `'${d.sha256}  ${d.path}'`).join(' ');
+  return `printf '%s\\n' ${lines} | sha256sum --check --strict --quiet`;
 }
 
 /**

@@ -3,13 +3,14 @@
  * on request (`-c iwomp:demo=true`), `iwomp-projects` (the seed's demo project registered), tagged
  * `Application: iwomp-in-aws`.
  */
-import { type App, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { type App, CfnOutput, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { DEFAULT_CONFIG_PATH } from '../core/names.js';
 import { parseProjectDocument, resolveProjectConfig } from '../core/project-config.js';
+import { IwompDeployRole } from './deploy-role.js';
 import { PipelinePropsError } from './errors.js';
 import { IwompPipeline } from './iwomp-pipeline.js';
 import { WorkerImage } from './worker-image.js';
@@ -42,6 +43,9 @@ export interface IwompAppOptions {
 }
 
 /** The demo project of the seed, registered as `/<configPath>/demo`. */
+/** The seed's demo project's registry name. */
+export const DEMO_PROJECT_NAME = 'demo';
+
 export const DEMO_PROJECT = {
   gitUrl: 'https://github.com/jkpl/cdk-demo',
   command: './deploy.sh',
@@ -49,26 +53,46 @@ export const DEMO_PROJECT = {
 } as const;
 
 /** Names of the CDK bootstrap roles (default qualifier) a CDK deployment assumes. */
-const BOOTSTRAP_ROLES = ['deploy-role', 'file-publishing-role', 'image-publishing-role', 'lookup-role'];
+export interface IwompPoliciesStackProps extends StackProps {
+  /** The pipeline whose worker may assume the roles made here. */
+  readonly pipeline: IwompPipeline;
+}
 
-/** The worker's extra policy: enough to run `cdk deploy` through the account's CDK bootstrap roles. */
+/**
+ * What deployments may do: one deploy role per project. The seed gave its worker CloudFormation
+ * and SQS on everything "for demo purposes"; here the demo project's own role gets those rights,
+ * and no other project (nor the pipeline) does.
+ */
 export class IwompPoliciesStack extends Stack {
-  readonly workerPolicy: iam.ManagedPolicy;
+  /** The demo project's deploy role (`deployRole` of `/<configPath>/demo`). */
+  readonly demoDeployRole: iam.Role;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
-    super(scope, id, { description: 'iwomp-in-aws: what the worker may do when it deploys', ...props });
-    // Assuming the bootstrap roles is all a CDK deployment needs; the roles hold the real rights.
-    this.workerPolicy = new iam.ManagedPolicy(this, 'WorkerDeployPolicy', {
-      description: 'iwomp-in-aws worker: deploy CDK apps through the CDK bootstrap roles',
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['sts:AssumeRole'],
-          resources: BOOTSTRAP_ROLES.map(
-            (role) =>
-              `arn:${this.partition}:iam::${this.account}:role/cdk-hnb659fds-${role}-${this.account}-${this.region}`,
-          ),
-        }),
-      ],
+  constructor(scope: Construct, id: string, props: IwompPoliciesStackProps) {
+    super(scope, id, { description: 'iwomp-in-aws: what each project may do when it deploys', ...props });
+    const demo = new IwompDeployRole(this, 'DemoDeployRole', {
+      workerRole: props.pipeline.workerRole,
+      project: DEMO_PROJECT_NAME,
+      description:
+        "iwomp-in-aws deploy role of the demo project: the seed's demo rights (CloudFormation, SQS)",
+    });
+    this.demoDeployRole = demo.role;
+    // A CDK v1 app with legacy synthesis deploys with the caller's own credentials: it needs
+    // CloudFormation and the rights of what it creates (the seed's demo: an SQS queue).
+    demo.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudformation:*', 'sqs:*'], resources: ['*'] }),
+    );
+    Validations.of(demo.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::cloudformation:*]',
+      reason:
+        "The seed's demo rights, kept for parity, on the demo project's own role only. Scope them to your stacks.",
+    });
+    Validations.of(demo.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::sqs:*]',
+      reason: "The seed's demo rights, kept for parity, on the demo project's own role only.",
+    });
+    Validations.of(demo.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: "The seed's demo rights, kept for parity, on the demo project's own role only.",
     });
   }
 }
@@ -76,7 +100,6 @@ export class IwompPoliciesStack extends Stack {
 export interface IwompStackProps extends StackProps {
   readonly configPath: string;
   readonly workerImage: WorkerImage;
-  readonly workerPolicies: iam.IManagedPolicy[];
   readonly github?: {
     repositories: string[];
     branches?: string[];
@@ -94,7 +117,6 @@ export class IwompStack extends Stack {
     this.pipeline = new IwompPipeline(this, 'Pipeline', {
       configPath: props.configPath,
       workerImage: props.workerImage,
-      workerManagedPolicies: props.workerPolicies,
     });
     new CfnOutput(this, 'JobTopicArn', {
       description: 'Publish {"project","branch","commit"} here to deploy',
@@ -149,20 +171,21 @@ export class IwompStack extends Stack {
 
 export interface IwompProjectsStackProps extends StackProps {
   readonly configPath: string;
+  /** The demo project's deploy role. */
+  readonly demoDeployRole: iam.IRole;
 }
 
 /** The registry entries managed as code: the seed's demo project. */
 export class IwompProjectsStack extends Stack {
   constructor(scope: Construct, id: string, props: IwompProjectsStackProps) {
     super(scope, id, { description: 'iwomp-in-aws: registered projects', ...props });
-    const name = `/${props.configPath}/demo`;
-    const value = JSON.stringify(DEMO_PROJECT);
-    // Refuse at synth what the launcher would refuse at run time.
-    resolveProjectConfig(undefined, parseProjectDocument(value, name));
+    const name = `/${props.configPath}/${DEMO_PROJECT_NAME}`;
+    // Refuse at synth what the launcher would refuse at run time (the role ARN is known at deploy).
+    resolveProjectConfig(undefined, parseProjectDocument(JSON.stringify(DEMO_PROJECT), name));
     new ssm.StringParameter(this, 'DemoProject', {
       parameterName: name,
       description: 'iwomp-in-aws project: demo',
-      stringValue: value,
+      stringValue: this.toJsonString({ ...DEMO_PROJECT, deployRole: props.demoDeployRole.roleArn }),
     });
   }
 }
@@ -176,11 +199,9 @@ export function addIwompStacks(
     throw new PipelinePropsError('iwomp:githubProjects', 'needs iwomp:githubRepositories');
   }
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
-  const policies = new IwompPoliciesStack(app, 'iwomp-policies');
   const iwomp = new IwompStack(app, 'iwomp', {
     configPath,
     workerImage: workerImageFor(options.workerImage ?? 'managed'),
-    workerPolicies: [policies.workerPolicy],
     ...(options.githubRepositories
       ? {
           github: {
@@ -192,9 +213,14 @@ export function addIwompStacks(
         }
       : {}),
   });
+  // After the pipeline now: each deploy role trusts the worker's role.
+  const policies = new IwompPoliciesStack(app, 'iwomp-policies', { pipeline: iwomp.pipeline });
   const projects =
     options.demo === true
-      ? new IwompProjectsStack(app, 'iwomp-projects', { configPath: iwomp.pipeline.configPath })
+      ? new IwompProjectsStack(app, 'iwomp-projects', {
+          configPath: iwomp.pipeline.configPath,
+          demoDeployRole: policies.demoDeployRole,
+        })
       : undefined;
   Tags.of(app).add('Application', 'iwomp-in-aws');
   return { policies, iwomp, ...(projects === undefined ? {} : { projects }) };

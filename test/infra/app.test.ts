@@ -119,33 +119,44 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
     expect(outputs.WorkerLogGroupName.Value).toEqual({ Ref: expect.stringMatching(/^PipelineWorkerLogs/) });
   });
 
-  it('registers the demo project with a document the launcher accepts', () => {
+  it('registers the demo project with a document the launcher accepts, naming its own deploy role', () => {
     const [parameter] = resourcesOf(template(managed, 'iwomp-projects'), 'AWS::SSM::Parameter');
     expect(parameter.Properties.Name).toBe('/iwomp-in-aws/demo');
-    const document = parseProjectDocument(parameter.Properties.Value, '/iwomp-in-aws/demo');
-    expect(document).toEqual(DEMO_PROJECT);
+    // The role's ARN is known at deploy time: stand in for the import with the ARN it resolves to.
+    const [text, ...tokens] = parameter.Properties.Value['Fn::Join'][1].map((part: Json) =>
+      typeof part === 'string' ? part : part,
+    );
+    expect(tokens.map((t: Json) => JSON.stringify(t))).toEqual(
+      [
+        expect.stringMatching(/"Fn::ImportValue":"iwomp-policies:ExportsOutputFnGetAttDemoDeployRole.*Arn/),
+        '"\\"}"',
+      ].slice(0, tokens.length),
+    );
+    const value = `${text}arn:aws:iam::123456789012:role/iwomp-deploy/demo-role"}`;
+    const document = parseProjectDocument(value, '/iwomp-in-aws/demo');
+    expect(document).toEqual({
+      ...DEMO_PROJECT,
+      deployRole: 'arn:aws:iam::123456789012:role/iwomp-deploy/demo-role',
+    });
     expect(resolveProjectConfig(undefined, document).branches).toEqual(['master']);
   });
 
-  it('gives the worker, through iwomp-policies, only sts:AssumeRole on the CDK bootstrap roles', () => {
-    const [policy] = resourcesOf(template(managed, 'iwomp-policies'), 'AWS::IAM::ManagedPolicy');
-    const [statement, ...rest] = policy.Properties.PolicyDocument.Statement;
-    expect(rest).toEqual([]);
-    expect(statement.Action).toBe('sts:AssumeRole');
-    const roles = statement.Resource.map((r: Json) => JSON.stringify(r));
-    expect(roles).toHaveLength(4);
-    for (const [i, name] of [
-      'deploy-role',
-      'file-publishing-role',
-      'image-publishing-role',
-      'lookup-role',
-    ].entries()) {
-      expect(roles[i]).toContain(`:role/cdk-hnb659fds-${name}-`);
-    }
-    const [role] = resourcesOf(template(managed, 'iwomp'), 'AWS::IAM::Role').filter((r: Json) =>
+  it("gives the worker no deploy rights: the demo's CloudFormation and SQS rights are on the demo's own deploy role", () => {
+    const [worker] = resourcesOf(template(managed, 'iwomp'), 'AWS::IAM::Role').filter((r: Json) =>
       JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('codebuild.amazonaws.com'),
     );
-    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('Fn::ImportValue');
+    expect(worker.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(JSON.stringify(template(managed, 'iwomp'))).not.toMatch(/cdk-hnb659fds-[a-z-]*role/);
+    const [role] = resourcesOf(template(managed, 'iwomp-policies'), 'AWS::IAM::Role');
+    expect(role.Properties.Path).toBe('/iwomp-deploy/');
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(
+      '"sts:SourceIdentity":"iwomp-demo"',
+    );
+    const [policy] = resourcesOf(template(managed, 'iwomp-policies'), 'AWS::IAM::Policy');
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Action: ['cloudformation:*', 'sqs:*'], Effect: 'Allow', Resource: '*' },
+    ]);
+    expect(JSON.stringify(template(managed, 'iwomp-policies'))).not.toMatch(/cdk-hnb659fds-[a-z-]*role/);
   });
 
   it('passes cfn-lint with no errors or warnings, in every template of every variant', () => {

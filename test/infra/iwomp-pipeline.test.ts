@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -8,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseTopicScopes } from '../../src/core/topic-scope.js';
 import {
+  CDK_CLI_VERSION,
   IwompPipeline,
   type IwompPipelineProps,
   PipelinePropsError,
@@ -15,12 +18,20 @@ import {
 } from '../../src/infra/index.js';
 import { actionsOf, allStatements, roleStatements, type Statement, testApp, testStack } from './helpers.js';
 
+const DEPLOY_ROLES = {
+  'Fn::Join': [
+    '',
+    ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/iwomp-deploy/*'],
+  ],
+};
+
 interface Built {
   stack: Stack;
   pipeline: IwompPipeline;
   template: Template;
   trigger: iam.Role;
   deployPolicy: iam.ManagedPolicy;
+  deployRole: iam.Role;
 }
 
 function build(
@@ -31,11 +42,15 @@ function build(
   const deployPolicy = new iam.ManagedPolicy(stack, 'DeployPolicy', {
     statements: [new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: ['*'] })],
   });
-  const pipeline = new IwompPipeline(stack, 'Pipeline', { workerManagedPolicies: [deployPolicy], ...props });
+  const pipeline = new IwompPipeline(stack, 'Pipeline', props);
+  const deployRole = pipeline.addDeployRole('WebDeployRole', {
+    project: 'web',
+    managedPolicies: [deployPolicy],
+  }).role;
   const trigger = new iam.Role(stack, 'Ci', { assumedBy: new iam.AccountRootPrincipal() });
   pipeline.grantTrigger(trigger);
   extra?.(pipeline, stack);
-  return { stack, pipeline, template: Template.fromStack(stack), trigger, deployPolicy };
+  return { stack, pipeline, template: Template.fromStack(stack), trigger, deployPolicy, deployRole };
 }
 
 /** The registry statements, as the launcher and the worker must both hold them. */
@@ -96,8 +111,8 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('gives the worker exactly the registry reads, its logs, its bundle, and the policies the user attached', () => {
-    const { stack, pipeline, template, deployPolicy } = b;
+  it('gives the worker exactly the registry reads, its logs, its bundle, and deploy roles to assume: no deploy rights', () => {
+    const { stack, pipeline, template, deployPolicy, deployRole } = b;
     const statements = roleStatements(template, stack, pipeline.workerRole);
     const source = template.toJSON().Resources[logicalId(stack, pipeline.workerProject)].Properties.Source;
     const [bucket, objectKey] = source.Location['Fn::Join'][1];
@@ -107,6 +122,15 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
         Resource: logGroupArn(b, 'WorkerLogs'),
+      },
+      { Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Effect: 'Allow', Resource: DEPLOY_ROLES },
+      {
+        Action: 'sts:TagSession',
+        Condition: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['iwomp:project', 'iwomp:branch', 'iwomp:commit'] },
+        },
+        Effect: 'Allow',
+        Resource: DEPLOY_ROLES,
       },
       {
         Action: ['s3:GetObject', 's3:GetObjectVersion'],
@@ -121,12 +145,15 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', bucket]] },
       },
     ]);
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({
-        Statement: [Match.objectLike({ Principal: { Service: 'codebuild.amazonaws.com' } })],
-      }),
-      ManagedPolicyArns: [stack.resolve(deployPolicy.managedPolicyArn)],
-    });
+    const workerRole = template.toJSON().Resources[logicalId(stack, pipeline.workerRole)].Properties;
+    expect(workerRole.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'codebuild.amazonaws.com' } }),
+    ]);
+    expect(workerRole.ManagedPolicyArns).toBeUndefined();
+    // The user's deploy rights are on the project's deploy role, on the deploy path.
+    const role = template.toJSON().Resources[logicalId(stack, deployRole)].Properties;
+    expect(role.ManagedPolicyArns).toEqual([stack.resolve(deployPolicy.managedPolicyArn)]);
+    expect(role.Path).toBe('/iwomp-deploy/');
   });
 
   it('grantTrigger gives exactly sns:Publish on the topic', () => {
@@ -211,7 +238,7 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([90, 90]);
   });
 
-  it('runs the bundled worker from its S3 asset on the curated image, with CONFIGPATH', () => {
+  it('runs the bundled worker from its S3 asset on the curated image, with CONFIGPATH, the CDK CLI and the deploy command as codebuild-user', () => {
     const { stack, pipeline, template } = b;
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: { Type: 'S3', Location: Match.anyValue() },
@@ -221,7 +248,10 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Type: 'LINUX_CONTAINER',
         ImagePullCredentialsType: 'CODEBUILD',
         PrivilegedMode: false,
-        EnvironmentVariables: [{ Name: 'CONFIGPATH', Type: 'PLAINTEXT', Value: 'iwomp-in-aws' }],
+        EnvironmentVariables: [
+          { Name: 'CONFIGPATH', Type: 'PLAINTEXT', Value: 'iwomp-in-aws' },
+          { Name: 'IWOMP_RUN_AS', Type: 'PLAINTEXT', Value: 'codebuild-user' },
+        ],
       },
       ServiceRole: stack.resolve(pipeline.workerRole.roleArn),
       TimeoutInMinutes: 60,
@@ -233,7 +263,11 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     expect(JSON.parse(project.Properties.Source.BuildSpec)).toEqual({
       version: '0.2',
       phases: {
-        install: { 'runtime-versions': { nodejs: '22' } },
+        install: {
+          'runtime-versions': { nodejs: '22' },
+          commands: [`npm install --global --no-fund --no-audit aws-cdk@${CDK_CLI_VERSION}`],
+        },
+        // Bundling is skipped in these tests, so there is no bundle to check (see the emulation test).
         build: { commands: ['node worker.js'] },
       },
     });
@@ -264,7 +298,7 @@ describe('IwompPipeline with the ECR worker image', () => {
     });
   });
 
-  it('gives the worker exactly the registry reads under the normalized configPath, its logs and the image pull', () => {
+  it('gives the worker exactly the registry reads under the normalized configPath, its logs, deploy roles and the image pull', () => {
     const { stack, pipeline, template } = b;
     const statements = roleStatements(template, stack, pipeline.workerRole);
     expect(statements).toEqual([
@@ -273,6 +307,15 @@ describe('IwompPipeline with the ECR worker image', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
         Resource: logGroupArn(b, 'WorkerLogs'),
+      },
+      { Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Effect: 'Allow', Resource: DEPLOY_ROLES },
+      {
+        Action: 'sts:TagSession',
+        Condition: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['iwomp:project', 'iwomp:branch', 'iwomp:commit'] },
+        },
+        Effect: 'Allow',
+        Resource: DEPLOY_ROLES,
       },
       { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
       {
@@ -547,5 +590,53 @@ describe('IwompPipeline props validation', () => {
     ).toThrow(
       /oidcProviderArn: expected the ARN of an OIDC provider for token.actions.githubusercontent.com/,
     );
+  });
+});
+
+describe('IwompPipeline.addDeployRole', () => {
+  it("trusts only the worker's role, for its own project's source identity and the worker's session tags", () => {
+    // GIVEN a pipeline with a deploy role for project web
+    const { stack, pipeline, template, deployRole } = build();
+    // WHEN its trust policy is read
+    const trust =
+      template.toJSON().Resources[logicalId(stack, deployRole)].Properties.AssumeRolePolicyDocument;
+    // THEN the worker role may assume it only as web, set that source identity, and tag its session
+    const worker = stack.resolve(pipeline.workerRole.roleArn);
+    expect(trust.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:SourceIdentity': 'iwomp-web' } },
+        Effect: 'Allow',
+        Principal: { AWS: worker },
+      },
+      {
+        Action: 'sts:SetSourceIdentity',
+        Condition: { StringEquals: { 'sts:SourceIdentity': 'iwomp-web' } },
+        Effect: 'Allow',
+        Principal: { AWS: worker },
+      },
+      {
+        Action: 'sts:TagSession',
+        Condition: {
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['iwomp:project', 'iwomp:branch', 'iwomp:commit'] },
+        },
+        Effect: 'Allow',
+        Principal: { AWS: worker },
+      },
+    ]);
+  });
+
+  it('refuses a project name the registry would refuse', () => {
+    // GIVEN / WHEN / THEN
+    expect(() => build({}, (pipeline) => pipeline.addDeployRole('Bad', { project: '_default' }))).toThrow(
+      /^project: invalid project name "_default"/,
+    );
+  });
+
+  it('pins the CDK CLI of the managed image to the one this repository uses', () => {
+    // GIVEN package.json's own CDK CLI
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    // THEN the deploy command finds the same version on the build's PATH
+    expect(pkg.devDependencies['aws-cdk']).toBe(CDK_CLI_VERSION);
   });
 });

@@ -57,6 +57,10 @@ describe('cdk-nag AwsSolutionsChecks', () => {
         'iwomp/Pipeline/Worker AwsSolutions-CB5',
         `iwomp/Pipeline/LauncherRole AwsSolutions-IAM5[Resource::${ssm}]`,
         `iwomp/Pipeline/LauncherRole AwsSolutions-IAM5[Resource::${kms}]`,
+        'iwomp/Pipeline/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/iwomp-deploy/*]',
+        'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Action::cloudformation:*]',
+        'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Action::sqs:*]',
+        'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Resource::*]',
       ].sort(),
     );
     for (const ack of acks) expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThan(60);
