@@ -219,6 +219,38 @@ const urlCases: Array<[string, Case]> = [
     },
   ],
   [
+    'URL read as loopback by URL() but as 192.0.2.2 by curl',
+    {
+      doc: { gitUrl: 'http://127.0.0.1\\@192.0.2.2:18081/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /gitUrl "http:\/\/192\.0\.2\.2:18081\/app\.git" contains a backslash/,
+    },
+  ],
+  [
+    'URL with a percent-encoded @ in the authority',
+    {
+      doc: { gitUrl: 'http://127.0.0.1%40192.0.2.2/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /must not embed credentials/,
+    },
+  ],
+  [
+    'URL with a fragment hiding the host',
+    {
+      doc: { gitUrl: 'http://192.0.2.2#@127.0.0.1/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /query or fragment/,
+    },
+  ],
+  [
+    'malformed URL holding a token: the token is not echoed',
+    {
+      doc: { gitUrl: 'https://x-access-token:ghp_SECRETSECRET1234@github.com/o/r with space' },
+      code: ExitCode.registryOrConfig,
+      error: /^(?!.*SECRETSECRET).*gitUrl "https:\/\/github\.com\/o\/r with space" contains whitespace/,
+    },
+  ],
+  [
     'unknown key in the document',
     { doc: { gitURL: 'https://x/y' }, code: ExitCode.registryOrConfig, error: /unknown key gitURL/ },
   ],
