@@ -10,7 +10,7 @@
 export function quote(value: unknown): string {
   if (typeof value !== 'string') return value === undefined ? 'undefined' : typeof value;
   const cut = value.length > 80;
-  const escaped = JSON.stringify(cut ? value.slice(0, 80) : value).replace(/[^\x20-\x7e]/gu, escape);
+  const escaped = JSON.stringify(cut ? value.slice(0, 80) : value).replace(/[^\x20-\x7e]/gu, escapeChar);
   return cut ? `${escaped.slice(0, -1)}…"` : escaped;
 }
 
@@ -27,10 +27,10 @@ export function showName(name: string): string {
  * printable ASCII escaped (and `'` and `\\` too, so the quotes stay unambiguous).
  */
 export function quoteName(name: string): string {
-  return `'${name.replace(/[^\x20-\x7e]|['\\]/gu, (c) => (c === "'" || c === '\\' ? `\\${c}` : escape(c)))}'`;
+  return `'${name.replace(/[^\x20-\x7e]|['\\]/gu, (c) => (c === "'" || c === '\\' ? `\\${c}` : escapeChar(c)))}'`;
 }
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   const code = c.codePointAt(0) ?? 0;
   return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }

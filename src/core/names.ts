@@ -46,12 +46,13 @@ export function parseBranchName(value: unknown): string {
     throw new InvalidInputError('branch', 'branch name is empty');
   }
   const name = value.startsWith('refs/heads/') ? value.slice('refs/heads/'.length) : value;
-  const problem = branchProblem(name);
+  const problem = branchNameProblem(name);
   if (problem) throw new InvalidInputError('branch', `invalid branch name ${quote(value)}: ${problem}`);
   return name;
 }
 
-function branchProblem(name: string): string | undefined {
+/** Why a short branch name is not valid, or undefined when it is. */
+export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (/\p{Cs}/u.test(name)) return 'it is not valid Unicode';
   if (Buffer.byteLength(name, 'utf8') > MAX_BRANCH_BYTES)

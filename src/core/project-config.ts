@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
 import * as z from 'zod';
+import { BRANCH_PATTERN_SYNTAX, branchPatternProblem } from './branch-policy.js';
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
+import { quote } from './display.js';
 import { ConfigError } from './errors.js';
 
 const MIN_SECRET = 8;
@@ -14,6 +16,17 @@ const secret = (what: string) =>
       MIN_SECRET,
       `${what} must be at least ${MIN_SECRET} characters (shorter values cannot be redacted reliably)`,
     );
+
+/** A `branches` pattern: only `*` and `**` are special, other glob syntax is refused (branch-policy.ts). */
+const branchPattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, context) => {
+    const problem = branchPatternProblem(pattern);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: `${quote(pattern)} ${problem}` });
+  })
+  // For editors: the same refusal of other glob dialects' syntax, as a JSON Schema pattern.
+  .meta({ pattern: BRANCH_PATTERN_SYNTAX });
 
 /**
  * One registry document: `/<configPath>/<project>` or `/<configPath>/_default`. Every key is
@@ -51,10 +64,10 @@ export const ProjectDocumentSchema = z
         'Program to run (path or name, no shell), or an argv array. The branch is appended as the last argument.',
       ),
     branches: z
-      .array(z.string().min(1))
+      .array(branchPattern)
       .min(1)
       .describe(
-        'Glob patterns of the branches allowed to deploy, e.g. ["main", "release/*"]. Default: any branch.',
+        "Patterns of the branches allowed to deploy, e.g. [\"main\", \"release/*\"]: '*' matches within one '/' segment, a whole segment '**' matches across segments (release/** matches release/x/y, not release). No other glob syntax. Default: any branch.",
       ),
     deployRole: z
       .union([
@@ -62,7 +75,7 @@ export const ProjectDocumentSchema = z
         z
           .array(
             z.strictObject({
-              branches: z.array(z.string().min(1)).min(1),
+              branches: z.array(branchPattern).min(1),
               roleArn: z.string().min(1),
             }),
           )
