@@ -4,6 +4,7 @@ import { BRANCH_PATTERN_SYNTAX, branchPatternProblem } from './branch-policy.js'
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
 import { quote } from './display.js';
 import { ConfigError } from './errors.js';
+import { duplicateJsonKey } from './json-keys.js';
 
 const MIN_SECRET = 8;
 /** CodeBuild's longest build timeout (36 hours). */
@@ -133,6 +134,9 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   } catch (cause) {
     throw new ConfigError(`${where} is not valid JSON`, { cause });
   }
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined)
+    throw new ConfigError(`${where} has the key ${quote(duplicate)} more than once`);
   const result = ProjectDocumentSchema.safeParse(json);
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
   try {
