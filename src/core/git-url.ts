@@ -26,6 +26,9 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 // are bound to).
 const HOST_NAME =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** A host as `credentialHosts` names it: a DNS name or IPv4 address, or an IPv6 literal in brackets. */
+export const CREDENTIAL_HOST =
+  /^(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
 const SSH_USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 const SCP_LIKE = /^(?:([^@:/]*)@)?([^:/]*|\[[^\]/]*\]):(?!\/\/)(.+)$/;
 

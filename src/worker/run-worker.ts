@@ -57,6 +57,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   const log = (line: string) => deps.stderr.write(`[iwomp] ${line}\n`);
   const reporter = deps.reporter ?? silentReporter;
   const config = await loadProjectConfig(deps.registry, env.project);
+  if (config.droppedDefaultCredentials !== undefined) log(config.droppedDefaultCredentials);
   assertBranchAllowed(env.project, env.branch, config.branches);
   const remote = parseGitUrl(config.gitUrl);
   assertTransportAllowed(remote, { local: env.local });
