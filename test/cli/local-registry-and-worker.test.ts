@@ -156,6 +156,33 @@ describe('projects with the folder registry', () => {
     expect(list.stdout).toMatch(/^plain +https:\/\/a\.example\/p\.git/m);
   });
 
+  it("put says when a project will not get _default's credentials (another host)", async () => {
+    // GIVEN a _default whose token is bound to a.example by its gitUrl
+    const dir = join(root, 'bound');
+    const env = { IWOMP_REGISTRY: `file:${dir}` };
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, '_default.json'),
+      JSON.stringify({ gitUrl: 'https://a.example/base.git', authToken: TOKEN }),
+    );
+    // WHEN a project on a.example and one on b.example are put
+    const same = await runCliInProcess(
+      ['projects', 'put', 'same', '--git-url', 'https://a.example/s.git', '--command', 'x'],
+      { env, cwd: root },
+    );
+    const other = await runCliInProcess(
+      ['projects', 'put', 'other', '--git-url', 'https://b.example/o.git', '--command', 'x'],
+      { env, cwd: root },
+    );
+    // THEN both are stored, and only the second gets a one-line note
+    expect(same).toMatchObject({ code: 0, stderr: '' });
+    expect(other.code).toBe(0);
+    expect(other.stderr).toBe(
+      "iwomp: note: project 'other': _default's credentials are not sent to host b.example: they are bound to a.example\n",
+    );
+  });
+
   it('hostile input leaves the folder untouched', async () => {
     const dir = join(root, 'hostile');
     const env = { IWOMP_REGISTRY: `file:${dir}` };

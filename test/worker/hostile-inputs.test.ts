@@ -74,6 +74,10 @@ const branchCases: Array<[string, Case]> = [
   'dot.',
   'main\u202E',
   'zero\u200Bwidth',
+  'release/\u3164',
+  'main\u00A0',
+  'release/\u2800',
+  'refs/heads/refs/heads/main',
   'x'.repeat(256),
 ].map((branch) => [
   `branch ${JSON.stringify(branch).slice(0, 40)}`,
