@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import { ConfigError } from './errors.js';
 import { quote } from './names.js';
 
@@ -107,7 +106,8 @@ function parseAuthority(authority: string, refuse: Refuse): { host: string; port
     throw refuse(`has an invalid host or port ${quote(authority)}`);
   }
   // No zone id (`%eth0`): curl and URL() treat it differently.
-  const v6 = rawHost.startsWith('[') && !rawHost.includes('%') && isIPv6(rawHost.slice(1, -1));
+  // WHATWG URL as the IPv6 syntax check (no import: the core does no I/O); only hex, ':' and '.'.
+  const v6 = /^\[[0-9A-Fa-f:.]+\]$/.test(rawHost) && URL.canParse(`http://${rawHost}/`);
   if (!v6 && !HOST_NAME.test(rawHost)) {
     throw refuse(`has an invalid host ${quote(rawHost)}: use a DNS name (punycode for IDN), IPv4 or [IPv6]`);
   }
