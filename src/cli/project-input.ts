@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, EnvironmentError } from '../core/errors.js';
-import { assertTransportAllowed, parseGitUrl } from '../core/git-url.js';
+import { assertTransportAllowed, displayGitUrl, parseGitUrl } from '../core/git-url.js';
 import {
   type ProjectConfig,
   type ProjectDocument,
@@ -112,32 +112,15 @@ export async function checkProjectDocument(
 
 const SECRET_KEYS = ['authToken', 'basicPassword', 'sshPrivateKey'] as const;
 
-/** A document fit to print: every secret value replaced by `***`. */
+/** The git URL as `projects list` and `show` print it (kept here for the CLI's callers). */
+export { displayGitUrl };
+
+/** A document fit to print: every secret value replaced by `***`, and no userinfo in `gitUrl`. */
 export function redactDocument(document: ProjectDocument): ProjectDocument {
   const copy: ProjectDocument = { ...document };
   for (const key of SECRET_KEYS) if (copy[key] !== undefined) copy[key] = REDACTED;
+  if (copy.gitUrl !== undefined) copy.gitUrl = displayGitUrl(copy.gitUrl);
   return copy;
-}
-
-/**
- * A git URL fit to print: a password dropped, and for http(s) the user name too (it is often a
- * token). `put` refuses such URLs; this guards documents written by other means.
- */
-export function displayGitUrl(url: string | undefined): string {
-  if (url === undefined) return '';
-  // scp-like `user:secret@host:path`: a colon before the `@` can only be a password.
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return url.replace(/^[^@/]*:[^@/]*@/, '');
-  try {
-    const parsed = new URL(url);
-    const http = /^https?:$/i.test(parsed.protocol);
-    if (parsed.password === '' && (!http || parsed.username === '')) return url;
-    parsed.password = '';
-    if (http) parsed.username = '';
-    return parsed.toString();
-  } catch {
-    // Unparseable: it could hide anything, so show none of it.
-    return '(invalid URL)';
-  }
 }
 
 export function configErrorFor(where: string, error: unknown): unknown {

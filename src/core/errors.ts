@@ -9,6 +9,8 @@
  * (`cli/exit-codes.ts`). A new error class must name its category, or it does not compile.
  */
 
+import { quoteName, showName } from './display.js';
+
 /**
  * What kind of failure an error is, from the point of view of whoever must act on it.
  *
@@ -181,7 +183,9 @@ export class BranchNotAllowedError extends IwompError {
     readonly branch: string,
     readonly patterns: readonly string[],
   ) {
-    super(`branch '${branch}' may not deploy project '${project}' (allowed: ${patterns.join(', ')})`);
+    super(
+      `branch ${quoteName(branch)} may not deploy project '${project}' (allowed: ${patterns.map(showName).join(', ')})`,
+    );
     this.name = 'BranchNotAllowedError';
   }
 }

@@ -1,4 +1,7 @@
+import { quote } from './display.js';
 import { InvalidInputError } from './errors.js';
+
+export { quote, showName } from './display.js';
 
 /** The registry key of the defaults every project inherits. Never a project name. */
 export const DEFAULTS_KEY = '_default';
@@ -24,32 +27,40 @@ export function parseProjectName(value: unknown): string {
 }
 
 const MAX_BRANCH_BYTES = 255;
-// Control characters and Unicode format characters (bidi overrides, zero-width joiners): they make
-// a branch name read differently from what it is.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+// Whitespace of every kind (Z*: U+00A0, U+3000, U+2028…), control and format characters (bidi
+// overrides, zero-width joiners), private and unassigned code points, and the invisible letters
+// Unicode classes as default-ignorable or that render blank (Hangul fillers U+3164 and U+115F,
+// braille blank U+2800): each makes a branch name read as a different one.
+const INVISIBLE = /[\p{Z}\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 /**
  * Checks a branch name as `git check-ref-format --branch` does, and more: no leading `-`, no
- * control or invisible characters, at most 255 bytes. `refs/heads/x` is accepted as `x`.
- * Returns the short branch name.
+ * whitespace, control or invisible characters, at most 255 bytes. Returns the short branch name.
+ *
+ * `refs/heads/x` is accepted as `x`, and a short name may not itself start with `refs/`: so the
+ * prefix is stripped exactly once wherever this runs (message parse, worker environment), and
+ * `refs/heads/refs/heads/main` is refused instead of becoming `main` at the second layer.
  */
 export function parseBranchName(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidInputError('branch', 'branch name is empty');
   }
   const name = value.startsWith('refs/heads/') ? value.slice('refs/heads/'.length) : value;
-  const problem = branchProblem(name);
+  const problem = branchNameProblem(name);
   if (problem) throw new InvalidInputError('branch', `invalid branch name ${quote(value)}: ${problem}`);
   return name;
 }
 
-function branchProblem(name: string): string | undefined {
+/** Why a short branch name is not valid, or undefined when it is. */
+export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (/\p{Cs}/u.test(name)) return 'it is not valid Unicode';
   if (Buffer.byteLength(name, 'utf8') > MAX_BRANCH_BYTES)
     return `it is longer than ${MAX_BRANCH_BYTES} bytes`;
-  if (INVISIBLE.test(name)) return 'it contains a control or invisible character';
+  if (INVISIBLE.test(name)) return 'it contains whitespace, or a control or invisible character';
   if (name.startsWith('-')) return "it starts with '-'";
+  if (name.startsWith('refs/'))
+    return "a branch name must not start with 'refs/' (write main or refs/heads/main, once)";
   if (name === 'HEAD') return "'HEAD' is not a branch";
   if (name === '@') return "'@' is not a branch";
   if (/[ ~^:?*[\\]/.test(name)) return 'it contains one of: space ~ ^ : ? * [ \\';
@@ -99,18 +110,4 @@ export function parseConfigPath(value: string): string {
     );
   }
   return trimmed;
-}
-
-/**
- * Quotes untrusted text for an error message: JSON escapes keep it on one line, and invisible
- * characters JSON leaves raw (bidi overrides, zero-width spaces, U+2028) are escaped as `\uXXXX`,
- * so a log line shows what the text hides instead of being reordered by it.
- */
-export function quote(value: unknown): string {
-  if (typeof value !== 'string') return value === undefined ? 'undefined' : typeof value;
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown).replace(/[\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}]/gu, (c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }

@@ -1,7 +1,11 @@
 import { posix } from 'node:path';
 import * as z from 'zod';
+import { BRANCH_PATTERN_SYNTAX, branchPatternProblem } from './branch-policy.js';
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
+import { quote } from './display.js';
 import { ConfigError } from './errors.js';
+import { CREDENTIAL_HOST, parseGitUrl } from './git-url.js';
+import { duplicateJsonKey } from './json-keys.js';
 
 const MIN_SECRET = 8;
 /** CodeBuild's longest build timeout (36 hours). */
@@ -14,6 +18,17 @@ const secret = (what: string) =>
       MIN_SECRET,
       `${what} must be at least ${MIN_SECRET} characters (shorter values cannot be redacted reliably)`,
     );
+
+/** A `branches` pattern: only `*` and `**` are special, other glob syntax is refused (branch-policy.ts). */
+const branchPattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, context) => {
+    const problem = branchPatternProblem(pattern);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: `${quote(pattern)} ${problem}` });
+  })
+  // For editors: the same refusal of other glob dialects' syntax, as a JSON Schema pattern.
+  .meta({ pattern: BRANCH_PATTERN_SYNTAX });
 
 /**
  * One registry document: `/<configPath>/<project>` or `/<configPath>/_default`. Every key is
@@ -50,11 +65,24 @@ export const ProjectDocumentSchema = z
       .describe(
         'Program to run (path or name, no shell), or an argv array. The branch is appended as the last argument.',
       ),
-    branches: z
-      .array(z.string().min(1))
+    credentialHosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            CREDENTIAL_HOST,
+            'must be a host name as it appears in gitUrl (github.com, 10.0.0.5, [fd00::1]), without scheme, user or port',
+          ),
+      )
       .min(1)
       .describe(
-        'Glob patterns of the branches allowed to deploy, e.g. ["main", "release/*"]. Default: any branch.',
+        "_default only: the git hosts _default's credentials (authToken, basicUsername/basicPassword, sshPrivateKey) may be sent to. Default: the host of _default's gitUrl. A project on any other host gets no default credentials.",
+      ),
+    branches: z
+      .array(branchPattern)
+      .min(1)
+      .describe(
+        "Patterns of the branches allowed to deploy, e.g. [\"main\", \"release/*\"]: '*' matches within one '/' segment, a whole segment '**' matches across segments (release/** matches release/x/y, not release). No other glob syntax. Default: any branch.",
       ),
     deployRole: z
       .union([
@@ -62,7 +90,7 @@ export const ProjectDocumentSchema = z
         z
           .array(
             z.strictObject({
-              branches: z.array(z.string().min(1)).min(1),
+              branches: z.array(branchPattern).min(1),
               roleArn: z.string().min(1),
             }),
           )
@@ -106,6 +134,11 @@ export interface ProjectConfig {
   readonly deployRole?: DeployRoleSetting;
   /** Minutes the job may run; undefined leaves it to the build's own timeout. */
   readonly timeoutMinutes?: number;
+  /**
+   * Set when `_default` holds credentials that were not given to this project because its git
+   * host is not one they are bound to: one line saying so, for the worker's log.
+   */
+  readonly droppedDefaultCredentials?: string;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -120,6 +153,9 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   } catch (cause) {
     throw new ConfigError(`${where} is not valid JSON`, { cause });
   }
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined)
+    throw new ConfigError(`${where} has the key ${quote(duplicate)} more than once`);
   const result = ProjectDocumentSchema.safeParse(json);
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
   try {
@@ -135,14 +171,30 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
  * Layers a project document over the defaults and checks the result. Project keys override
  * defaults; when the project sets any authentication key, the defaults' authentication is dropped
  * as a whole, so a project can switch method without inheriting half of another.
+ *
+ * The defaults' credentials are bound to hosts: `credentialHosts` in `_default`, else the host of
+ * `_default`'s own `gitUrl`. A project whose git host is not one of them does not inherit them
+ * (whoever may register a project must not be able to send the shared token to a host of their
+ * choosing); `droppedDefaultCredentials` then says so. `credentialHosts` in a project is refused:
+ * a project cannot widen what `_default` allows.
  */
 export function resolveProjectConfig(
   defaults: ProjectDocument | undefined,
   project: ProjectDocument,
 ): ProjectConfig {
+  if (project.credentialHosts !== undefined) {
+    throw new ConfigError(
+      "credentialHosts belongs in _default: a project cannot widen where _default's credentials go",
+    );
+  }
   const projectSetsAuth = AUTH_KEYS.some((k) => project[k] !== undefined);
   const base: ProjectDocument = { ...defaults };
-  if (projectSetsAuth) for (const k of AUTH_KEYS) delete base[k];
+  delete base.credentialHosts;
+  let droppedDefaultCredentials: string | undefined;
+  if (!projectSetsAuth && defaults !== undefined && AUTH_KEYS.some((k) => defaults[k] !== undefined)) {
+    droppedDefaultCredentials = unboundDefaultCredentials(defaults, project.gitUrl ?? defaults.gitUrl);
+  }
+  if (projectSetsAuth || droppedDefaultCredentials !== undefined) for (const k of AUTH_KEYS) delete base[k];
   const merged: ProjectDocument = { ...base, ...project };
 
   if (merged.gitUrl === undefined) throw new ConfigError('gitUrl is required');
@@ -155,6 +207,7 @@ export function resolveProjectConfig(
     ...(merged.branches ? { branches: merged.branches } : {}),
     ...(merged.deployRole === undefined ? {} : { deployRole: checkDeployRole(merged.deployRole) }),
     ...(merged.timeoutMinutes === undefined ? {} : { timeoutMinutes: merged.timeoutMinutes }),
+    ...(droppedDefaultCredentials === undefined ? {} : { droppedDefaultCredentials }),
   };
 }
 
@@ -165,6 +218,31 @@ function checkDeployRole<T extends DeployRoleSetting | undefined>(setting: T): T
   else
     for (const [i, rule] of (value ?? []).entries()) parseRoleArn(rule.roleArn, `deployRole[${i}].roleArn`);
   return setting;
+}
+
+/** Why `_default`'s credentials may not go to `gitUrl`'s host, or undefined when they may. */
+function unboundDefaultCredentials(
+  defaults: ProjectDocument,
+  gitUrl: string | undefined,
+): string | undefined {
+  const bound =
+    defaults.credentialHosts?.map((h) => h.toLowerCase()) ??
+    [hostOf(defaults.gitUrl)].filter((h): h is string => h !== undefined);
+  const host = hostOf(gitUrl);
+  if (host !== undefined && bound.includes(host)) return undefined;
+  const target = host === undefined ? 'this gitUrl' : `host ${host}`;
+  const allowed = bound.length === 0 ? 'no host (set credentialHosts in _default)' : bound.join(', ');
+  return `_default's credentials are not sent to ${target}: they are bound to ${allowed}`;
+}
+
+/** The host of a git URL that parses, else undefined (a bad URL is refused later, by the worker). */
+function hostOf(gitUrl: string | undefined): string | undefined {
+  if (gitUrl === undefined) return undefined;
+  try {
+    return parseGitUrl(gitUrl).host;
+  } catch {
+    return undefined;
+  }
 }
 
 function resolveAuth(doc: ProjectDocument): GitAuth {

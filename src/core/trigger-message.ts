@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from './errors.js';
-import { parseBranchName, parseCommit, parseProjectName } from './names.js';
+import { duplicateJsonKey } from './json-keys.js';
+import { parseBranchName, parseCommit, parseProjectName, quote } from './names.js';
 import { formatIssues } from './project-config.js';
 
 /** Largest trigger message accepted, in bytes of UTF-8. A real one is under 200. */
@@ -32,6 +33,10 @@ export function parseTriggerMessage(text: string): TriggerMessage {
     json = JSON.parse(text);
   } catch {
     throw new InvalidInputError('message', 'message is not valid JSON');
+  }
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined) {
+    throw new InvalidInputError('message', `message has the key ${quote(duplicate)} more than once`);
   }
   return validateTriggerMessage(json);
 }

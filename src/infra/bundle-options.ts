@@ -63,7 +63,7 @@ export const bundleOptions: BuildOptions = {
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  // CJS dependencies (commander, picomatch) still call require(): give them one.
+  // CJS dependencies (commander) still call require(): give them one.
   banner: {
     js: "import { createRequire as __iwompRequire } from 'node:module'; const require = __iwompRequire(import.meta.url);",
   },

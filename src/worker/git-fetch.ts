@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { quoteName } from '../core/display.js';
 import { CloneError, SupersededError } from '../core/errors.js';
 import type { GitRemote } from '../core/git-url.js';
 import type { GitAuth } from '../core/project-config.js';
@@ -99,7 +100,7 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
       }
       throw new CloneError(
         missing
-          ? `branch '${branch}' does not exist in ${remote.url}`
+          ? `branch ${quoteName(branch)} does not exist in ${remote.url}`
           : `git fetch of ${remote.url} failed (exit ${fetched.code}): ${lastLine(fetched.stderr)}`,
       );
     }

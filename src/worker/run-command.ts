@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError } from '../core/errors.js';
 import { ExitCode } from '../core/exit-codes.js';
@@ -76,9 +76,12 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
     });
 
     // Resolve only once the redacted output has been written, so nothing trails the result.
+    // One redacting group for both: a log that merges them (CodeBuild's) must not show a secret
+    // printed half on stdout and half on stderr.
+    const [redactOut, redactErr] = options.redactor.streams(2);
     const output = Promise.all([
-      pipeline(child.stdout, options.redactor.stream(), options.stdout, { end: false }),
-      pipeline(child.stderr, options.redactor.stream(), options.stderr, { end: false }),
+      pipeline(child.stdout, redactOut as Transform, options.stdout, { end: false }),
+      pipeline(child.stderr, redactErr as Transform, options.stderr, { end: false }),
     ]);
     let settled = false;
 

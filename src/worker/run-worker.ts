@@ -6,6 +6,7 @@ import { assertBranchAllowed } from '../core/branch-policy.js';
 import { deploySession, roleForBranch } from '../core/deploy-role.js';
 import { ConfigError } from '../core/errors.js';
 import { assertTransportAllowed, type GitRemote, parseGitUrl } from '../core/git-url.js';
+import { showName } from '../core/names.js';
 import type { GitAuth } from '../core/project-config.js';
 import { Redactor, secretValues } from '../core/redact.js';
 import type { DeployCredentials, TemporaryCredentials } from '../ports/deploy-credentials.js';
@@ -56,6 +57,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   const log = (line: string) => deps.stderr.write(`[iwomp] ${line}\n`);
   const reporter = deps.reporter ?? silentReporter;
   const config = await loadProjectConfig(deps.registry, env.project);
+  if (config.droppedDefaultCredentials !== undefined) log(config.droppedDefaultCredentials);
   assertBranchAllowed(env.project, env.branch, config.branches);
   const remote = parseGitUrl(config.gitUrl);
   assertTransportAllowed(remote, { local: env.local });
@@ -83,7 +85,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     const cloneDir = join(workDir, 'src');
     const started = performance.now();
     reporter.report({ type: 'phase', phase: 'clone' });
-    log(`fetching ${env.project} branch ${env.branch} from ${remote.url}`);
+    log(`fetching ${env.project} branch ${showName(env.branch)} from ${remote.url}`);
     const commit = await fetchBranch({
       remote,
       auth: config.auth,
@@ -142,7 +144,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       onSpawn: (pid) => reporter.report({ type: 'command', pid }),
       signal: stop.signal,
     });
-    log(`deployed ${env.project} ${env.branch} at ${commit}`);
+    log(`deployed ${env.project} ${showName(env.branch)} at ${commit}`);
     return { commit };
   } catch (error) {
     if (error instanceof Error) error.message = redactor.redact(error.message);

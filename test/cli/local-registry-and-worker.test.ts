@@ -124,6 +124,65 @@ describe('projects with the folder registry', () => {
     expect(list.stdout).not.toContain(TOKEN);
   });
 
+  it('never prints userinfo of a hand-edited gitUrl: show, show --json, list, list --json', async () => {
+    // GIVEN documents written by hand, with credentials in their URLs in several spellings
+    const dir = join(root, 'userinfo');
+    const env = { IWOMP_REGISTRY: `file:${dir}` };
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(dir);
+    const urls = {
+      plain: `https://x-access-token:${TOKEN}@a.example/p.git`,
+      backslash: `http://${TOKEN}\\@a.example/b.git`,
+      spaced: `https://x:${TOKEN}@a.example/s p.git`,
+    };
+    for (const [name, gitUrl] of Object.entries(urls))
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify({ gitUrl, command: 'x' }));
+    for (const name of Object.keys(urls)) {
+      // WHEN each is shown, as text and as JSON
+      const show = await runCliInProcess(['projects', 'show', name], { env, cwd: root });
+      const showJson = await runCliInProcess(['--json', 'projects', 'show', name], { env, cwd: root });
+      // THEN the host and path are there, the token is not
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('a.example/');
+      expect(show.stdout).not.toContain(TOKEN);
+      expect(showJson.stdout).not.toContain(TOKEN);
+      expect(JSON.parse(showJson.stdout).document.gitUrl).toMatch(/^https?:\/\/a\.example\//);
+    }
+    // WHEN listed / THEN no row holds the token either
+    const list = await runCliInProcess(['projects', 'list'], { env, cwd: root });
+    const listJson = await runCliInProcess(['--json', 'projects', 'list'], { env, cwd: root });
+    expect(list.stdout).not.toContain(TOKEN);
+    expect(listJson.stdout).not.toContain(TOKEN);
+    expect(list.stdout).toMatch(/^plain +https:\/\/a\.example\/p\.git/m);
+  });
+
+  it("put says when a project will not get _default's credentials (another host)", async () => {
+    // GIVEN a _default whose token is bound to a.example by its gitUrl
+    const dir = join(root, 'bound');
+    const env = { IWOMP_REGISTRY: `file:${dir}` };
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, '_default.json'),
+      JSON.stringify({ gitUrl: 'https://a.example/base.git', authToken: TOKEN }),
+    );
+    // WHEN a project on a.example and one on b.example are put
+    const same = await runCliInProcess(
+      ['projects', 'put', 'same', '--git-url', 'https://a.example/s.git', '--command', 'x'],
+      { env, cwd: root },
+    );
+    const other = await runCliInProcess(
+      ['projects', 'put', 'other', '--git-url', 'https://b.example/o.git', '--command', 'x'],
+      { env, cwd: root },
+    );
+    // THEN both are stored, and only the second gets a one-line note
+    expect(same).toMatchObject({ code: 0, stderr: '' });
+    expect(other.code).toBe(0);
+    expect(other.stderr).toBe(
+      "iwomp: note: project 'other': _default's credentials are not sent to host b.example: they are bound to a.example\n",
+    );
+  });
+
   it('hostile input leaves the folder untouched', async () => {
     const dir = join(root, 'hostile');
     const env = { IWOMP_REGISTRY: `file:${dir}` };

@@ -20,6 +20,7 @@ describe('schema/project-config.schema.json', () => {
       'basicUsername',
       'branches',
       'command',
+      'credentialHosts',
       'deployDir',
       'deployRole',
       'gitUrl',

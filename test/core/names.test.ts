@@ -1,8 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../src/core/errors.js';
-import { parseBranchName, parseCommit, parseConfigPath, parseProjectName } from '../../src/core/names.js';
+import { BranchNotAllowedError, InvalidInputError } from '../../src/core/errors.js';
+import {
+  parseBranchName,
+  parseCommit,
+  parseConfigPath,
+  parseProjectName,
+  quote,
+  showName,
+} from '../../src/core/names.js';
+import { parseTriggerMessage } from '../../src/core/trigger-message.js';
 
 function gitAcceptsBranch(name: string): boolean {
   try {
@@ -132,5 +140,73 @@ describe('parseConfigPath', () => {
   });
   it.each(['', '/', 'a//b', 'a/../b', 'a b', 'a/./b'])('refuses %j', (value) => {
     expect(() => parseConfigPath(value)).toThrow(/invalid config path/);
+  });
+});
+
+describe('refs/heads/ is stripped once', () => {
+  it('refuses refs/heads/refs/heads/main instead of reading it as main', () => {
+    // GIVEN a name that becomes `main` if the prefix is stripped at two layers
+    // WHEN it is parsed / THEN it is refused, so no layer can turn it into another branch
+    expect(() => parseBranchName('refs/heads/refs/heads/main')).toThrow(/must not start with 'refs\/'/);
+    expect(() => parseBranchName('refs/heads/refs/tags/v1')).toThrow(/must not start with 'refs\/'/);
+    expect(() => parseBranchName('refs/tags/v1')).toThrow(/must not start with 'refs\/'/);
+  });
+
+  it('is idempotent: parsing its own output gives the same name', () => {
+    for (const value of ['refs/heads/main', 'main', 'refs/heads/release/1.0', 'heads/x']) {
+      const once = parseBranchName(value);
+      expect(parseBranchName(once)).toBe(once);
+    }
+  });
+
+  it('strips it at the message parse, and the worker reads the result unchanged', () => {
+    // GIVEN what the launcher hands the worker as GITBRANCH
+    const { branch } = parseTriggerMessage('{"project":"demo","branch":"refs/heads/release/1.0"}');
+    // THEN it is the short name, which the worker's parse keeps as is
+    expect(branch).toBe('release/1.0');
+    expect(parseBranchName(branch)).toBe('release/1.0');
+    expect(() => parseTriggerMessage('{"project":"demo","branch":"refs/heads/refs/heads/main"}')).toThrow(
+      /invalid branch name/,
+    );
+  });
+});
+
+describe('invisible and look-alike characters in branch names', () => {
+  it.each([
+    ['Hangul filler U+3164', 'release/\u3164'],
+    ['Hangul choseong filler U+115F', 'release/\u115F'],
+    ['halfwidth Hangul filler U+FFA0', 'release/\uFFA0'],
+    ['no-break space U+00A0', 'release/\u00A0x'],
+    ['ideographic space U+3000', 'release/\u3000'],
+    ['braille blank U+2800', 'release/\u2800'],
+    ['en quad U+2000', 'main\u2000'],
+    ['narrow no-break space U+202F', 'ma\u202Fin'],
+    ['line separator U+2028', 'main\u2028'],
+    ['combining grapheme joiner U+034F', 'ma\u034Fin'],
+    ['variation selector U+FE0F', 'main\uFE0F'],
+    ['word joiner U+2060', 'ma\u2060in'],
+    ['soft hyphen U+00AD', 'ma\u00ADin'],
+    ['tag character U+E0041', 'main\u{E0041}'],
+  ])('refuses %s', (_name, branch) => {
+    // WHEN such a name is parsed / THEN it is refused with a reason
+    expect(() => parseBranchName(branch)).toThrow(/whitespace, or a control or invisible character/);
+  });
+
+  it('shows a look-alike name escaped, so it cannot pass for another', () => {
+    // GIVEN a name with a Cyrillic а (U+0430): valid, but it reads as "release/main"
+    const branch = 'rele\u0430se/main';
+    expect(parseBranchName(branch)).toBe(branch);
+    // WHEN it is shown in a message / THEN the look-alike letter is an escape
+    expect(quote(branch)).toBe('"rele\\u0430se/main"');
+    expect(showName(branch)).toBe('"rele\\u0430se/main"');
+    expect(showName('release/main')).toBe('release/main');
+    expect(new BranchNotAllowedError('demo', branch, ['release/*']).message).toBe(
+      "branch 'rele\\u0430se/main' may not deploy project 'demo' (allowed: release/*)",
+    );
+  });
+
+  it('quote keeps a long value on one line and marks the cut', () => {
+    expect(quote(`${'a'.repeat(80)}\u3164tail`)).toBe(`"${'a'.repeat(80)}…"`);
+    expect(quote('x\u{1F600}')).toBe('"x\\u{1f600}"');
   });
 });

@@ -42,7 +42,8 @@ describe('parseProjectDocument', () => {
 describe('resolveProjectConfig', () => {
   it('layers project keys over _default and fills deployDir', () => {
     const config = resolveProjectConfig(
-      parse({ command: './deploy.sh', authToken: 'default-token-1' }),
+      // credentialHosts added for issue 12 item 17: unbound default credentials go to no host.
+      parse({ command: './deploy.sh', authToken: 'default-token-1', credentialHosts: ['x'] }),
       parse({ gitUrl: 'https://x/y' }),
     );
     expect(config).toEqual({
@@ -140,4 +141,94 @@ describe('timeoutMinutes', () => {
   it.each([0, -5, 2.5, 2161, '30'])('refuses %j with the key named', (value) => {
     expect(() => parse({ timeoutMinutes: value })).toThrow(/timeoutMinutes/);
   });
+});
+
+describe('_default credentials are bound to their hosts', () => {
+  const token = { authToken: 'default-token-1' };
+  const resolve = (defaults: Record<string, unknown>, project: Record<string, unknown>) =>
+    resolveProjectConfig(parse(defaults), parse({ command: 'c', ...project }));
+
+  it("go to the host of _default's own gitUrl", () => {
+    // GIVEN defaults with a token and a gitUrl on github.com
+    const defaults = { ...token, gitUrl: 'https://github.com/acme/base.git' };
+    // WHEN a project on the same host (any case, scp or https) / THEN it inherits the token
+    for (const gitUrl of ['https://GitHub.com/acme/app.git', 'https://github.com:443/acme/app.git']) {
+      const config = resolve(defaults, { gitUrl });
+      expect(config.auth).toEqual({ kind: 'token', token: 'default-token-1' });
+      expect(config.droppedDefaultCredentials).toBeUndefined();
+    }
+    expect(resolve(defaults, {}).auth.kind).toBe('token');
+  });
+
+  it('are dropped, with one line saying so, for a project on another host', () => {
+    // GIVEN defaults bound to github.com
+    const defaults = { ...token, gitUrl: 'https://github.com/acme/base.git' };
+    // WHEN a project names another host / THEN it gets no credentials, and a note
+    const config = resolve(defaults, { gitUrl: 'https://evil.example/steal.git' });
+    expect(config.auth).toEqual({ kind: 'none' });
+    expect(config.droppedDefaultCredentials).toBe(
+      "_default's credentials are not sent to host evil.example: they are bound to github.com",
+    );
+    // Look-alikes of the bound host are other hosts
+    for (const gitUrl of [
+      'https://github.com.evil.example/x.git',
+      'https://evilgithub.com/x.git',
+      'https://127.0.0.1/x.git',
+    ]) {
+      expect(resolve(defaults, { gitUrl }).auth).toEqual({ kind: 'none' });
+    }
+  });
+
+  it('follow credentialHosts when _default names them', () => {
+    const defaults = { ...token, credentialHosts: ['github.com', 'Git.Example.org'] };
+    expect(resolve(defaults, { gitUrl: 'https://git.example.org/a.git' }).auth.kind).toBe('token');
+    expect(resolve(defaults, { gitUrl: 'git@github.com:acme/a.git' }).droppedDefaultCredentials).toBe(
+      undefined,
+    );
+    expect(resolve(defaults, { gitUrl: 'https://gitlab.com/a.git' }).auth).toEqual({ kind: 'none' });
+  });
+
+  it('go nowhere when _default names no host, and say how to bind them', () => {
+    const config = resolve(
+      { basicUsername: 'ci', basicPassword: 'default-pass-1' },
+      { gitUrl: 'https://a.example/r.git' },
+    );
+    expect(config.auth).toEqual({ kind: 'none' });
+    expect(config.droppedDefaultCredentials).toMatch(/bound to no host \(set credentialHosts in _default\)$/);
+  });
+
+  it('apply to ssh keys too', () => {
+    const defaults = {
+      sshPrivateKey: 'key-material-1',
+      sshKnownHosts: 'github.com ssh-ed25519 AAAA',
+      credentialHosts: ['github.com'],
+    };
+    expect(resolve(defaults, { gitUrl: 'git@github.com:a/b.git' }).auth.kind).toBe('ssh');
+    expect(resolve(defaults, { gitUrl: 'git@evil.example:a/b.git' }).auth).toEqual({ kind: 'none' });
+  });
+
+  it("a project's own credentials are its own: no binding applies", () => {
+    const config = resolve(
+      { ...token, credentialHosts: ['github.com'] },
+      { gitUrl: 'https://a.example/r.git', authToken: 'project-token-1' },
+    );
+    expect(config.auth).toEqual({ kind: 'token', token: 'project-token-1' });
+    expect(config.droppedDefaultCredentials).toBeUndefined();
+  });
+
+  it('a project cannot widen the binding', () => {
+    expect(() =>
+      resolve(
+        { ...token, credentialHosts: ['github.com'] },
+        { gitUrl: 'https://a.example/r.git', credentialHosts: ['a.example'] },
+      ),
+    ).toThrow(/credentialHosts belongs in _default/);
+  });
+
+  it.each(['https://github.com', 'github.com:22', 'user@github.com', '', 'github.com.'])(
+    'refuses credentialHosts entry %j',
+    (host) => {
+      expect(() => parse({ credentialHosts: [host] })).toThrow(/credentialHosts\.0: must be a host name/);
+    },
+  );
 });

@@ -55,3 +55,133 @@ describe('Redactor', () => {
     expect(basic.redact(`Authorization: Basic ${encoded}`)).toBe('Authorization: Basic ***');
   });
 });
+
+describe('Redactor: encoded forms', () => {
+  // A secret with characters every encoding treats specially.
+  const TOKEN = 'ghp_R3d/act+me"\\é!x=y';
+  const redactor = new Redactor([TOKEN]);
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+  it.each([
+    ['raw', TOKEN],
+    ['base64', b64(TOKEN)],
+    ['base64url', Buffer.from(TOKEN).toString('base64url')],
+    ['hex', Buffer.from(TOKEN).toString('hex')],
+    ['HEX', Buffer.from(TOKEN).toString('hex').toUpperCase()],
+    ['encodeURIComponent', encodeURIComponent(TOKEN)],
+    [
+      'percent-encoding, lower-case hex',
+      encodeURIComponent(TOKEN).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+    ],
+    ['RFC 3986 percent-encoding', encodeURIComponent(TOKEN).replace('!', '%21')],
+    ['JSON-escaped', JSON.stringify(TOKEN).slice(1, -1)],
+    ['JSON-escaped with \\/', JSON.stringify(TOKEN).slice(1, -1).replace('/', '\\/')],
+    ['JSON-escaped, ASCII only', JSON.stringify(TOKEN).slice(1, -1).replace('é', '\\u00e9')],
+    ['inside a JSON document', JSON.stringify({ token: TOKEN })],
+  ])('redacts the %s form', (_name, form) => {
+    // GIVEN output holding the secret in that form / WHEN redacted / THEN the form is gone
+    const out = redactor.redact(`before ${form} after`);
+    expect(out).toContain('***');
+    expect(out).not.toContain(form);
+    expect(out).toMatch(/^before .*after$/);
+  });
+
+  it.each(['', 'a', 'ab', 'x-access-token:', 'Basic user:'])(
+    'redacts the secret inside a longer base64 stream, after %j',
+    (prefix) => {
+      // GIVEN base64 of a longer text that contains the token at any alignment
+      const encoded = b64(`${prefix}${TOKEN} and more`);
+      // WHEN redacted / THEN no run of characters that encodes the token is left
+      const out = redactor.redact(encoded);
+      expect(out).toContain('***');
+      const left = Buffer.from(out.replace('***', ''), 'base64').toString('latin1');
+      expect(left).not.toContain('R3d/act');
+    },
+  );
+
+  it('redacts basic credentials as git sends them, and each half of a key', () => {
+    const basic = new Redactor(secretValues({ kind: 'basic', username: 'ci-user', password: 'pa55word!x' }));
+    expect(basic.redact(`Authorization: Basic ${b64('ci-user:pa55word!x')}`)).toBe(
+      'Authorization: Basic ***',
+    );
+    expect(basic.redact(`u=${encodeURIComponent('ci-user:pa55word!x')}`)).toBe('u=***');
+  });
+});
+
+describe('Redactor.streams: stdout and stderr redacted as one', () => {
+  const SECRET2 = 'split-secret-0123456789';
+
+  /** Feeds writes [stream, text] in order; returns each stream's output and the merged output in emission order. */
+  async function group(writes: Array<[number, string]>): Promise<{ each: string[]; merged: string }> {
+    const members = new Redactor([SECRET2]).streams(2);
+    const each = ['', ''];
+    let merged = '';
+    for (const [i, member] of members.entries()) {
+      member.on('data', (chunk: Buffer | string) => {
+        each[i] += chunk.toString();
+        merged += chunk.toString();
+      });
+    }
+    const ended = members.map((m) => new Promise((resolve) => m.on('end', resolve)));
+    for (const [stream, text] of writes) {
+      members[stream]?.write(Buffer.from(text));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const member of members) member.end();
+    await Promise.all(ended);
+    return { each, merged };
+  }
+
+  it('redacts a secret whose halves go to stdout and stderr, in the merged log', async () => {
+    // GIVEN a command printing half the secret on stdout and the rest on stderr, at every split
+    for (let cut = 1; cut < SECRET2.length; cut++) {
+      const { each, merged } = await group([
+        [0, `out: ${SECRET2.slice(0, cut)}`],
+        [1, `${SECRET2.slice(cut)} :err\n`],
+        [0, ' done\n'],
+      ]);
+      // THEN neither the merged log nor either stream holds it
+      expect(merged).not.toContain(SECRET2);
+      expect(each.join('')).not.toContain(SECRET2);
+      expect(merged).toContain('***');
+      expect(merged).toContain('out: ');
+      expect(merged).toContain(':err\n');
+    }
+  });
+
+  it('still redacts a secret within one stream that the other interrupts', async () => {
+    const { each } = await group([
+      [1, SECRET2.slice(0, 10)],
+      [0, 'progress line\n'],
+      [1, `${SECRET2.slice(10)}\n`],
+    ]);
+    expect(each[1]).not.toContain(SECRET2);
+    expect(each[1]).toBe('***\n');
+    expect(each[0]).toBe('progress line\n');
+  });
+
+  it('keeps the order of output across the streams', async () => {
+    const { merged } = await group([
+      [0, 'one\n'],
+      [1, 'two\n'],
+      [0, 'three\n'],
+    ]);
+    expect(merged).toBe('one\ntwo\nthree\n');
+  });
+
+  it('holds a bounded amount: one stream flooding while the other holds a partial secret', async () => {
+    // GIVEN stderr holding the start of a secret and stdout writing 1 MiB without line breaks
+    const members = new Redactor([SECRET2]).streams(2);
+    let outSoFar = 0;
+    members[0]?.on('data', (chunk: Buffer) => {
+      outSoFar += chunk.length;
+    });
+    members[1]?.on('data', () => {});
+    members[1]?.write(SECRET2.slice(0, 10));
+    const block = 'x'.repeat(1024);
+    for (let i = 0; i < 1024; i++) members[0]?.write(block);
+    await new Promise((resolve) => setImmediate(resolve));
+    // THEN nearly all of stdout has gone out already: at most 64 KiB and a secret are held
+    expect(outSoFar).toBeGreaterThan(1024 * 1024 - 64 * 1024 - SECRET2.length);
+  });
+});

@@ -74,6 +74,10 @@ const branchCases: Array<[string, Case]> = [
   'dot.',
   'main\u202E',
   'zero\u200Bwidth',
+  'release/\u3164',
+  'main\u00A0',
+  'release/\u2800',
+  'refs/heads/refs/heads/main',
   'x'.repeat(256),
 ].map((branch) => [
   `branch ${JSON.stringify(branch).slice(0, 40)}`,
@@ -216,6 +220,38 @@ const urlCases: Array<[string, Case]> = [
       doc: { gitUrl: 'git@example.com:r.git', authToken: 'token-12345678' },
       code: ExitCode.registryOrConfig,
       error: /http\(s\) URLs only/,
+    },
+  ],
+  [
+    'URL read as loopback by URL() but as 192.0.2.2 by curl',
+    {
+      doc: { gitUrl: 'http://127.0.0.1\\@192.0.2.2:18081/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /gitUrl "http:\/\/192\.0\.2\.2:18081\/app\.git" contains a backslash/,
+    },
+  ],
+  [
+    'URL with a percent-encoded @ in the authority',
+    {
+      doc: { gitUrl: 'http://127.0.0.1%40192.0.2.2/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /must not embed credentials/,
+    },
+  ],
+  [
+    'URL with a fragment hiding the host',
+    {
+      doc: { gitUrl: 'http://192.0.2.2#@127.0.0.1/app.git' },
+      code: ExitCode.registryOrConfig,
+      error: /query or fragment/,
+    },
+  ],
+  [
+    'malformed URL holding a token: the token is not echoed',
+    {
+      doc: { gitUrl: 'https://x-access-token:ghp_SECRETSECRET1234@github.com/o/r with space' },
+      code: ExitCode.registryOrConfig,
+      error: /^(?!.*SECRETSECRET).*gitUrl "https:\/\/github\.com\/o\/r with space" contains whitespace/,
     },
   ],
   [

@@ -120,10 +120,16 @@ export function registerProjects(program: Command, context: CliContext): void {
       const project = parseProjectName(name);
       const document = await readProjectInput(flags, context);
       const registry = await backend.registry();
+      let config: Awaited<ReturnType<typeof checkProjectDocument>>;
       try {
-        await checkProjectDocument(document, registry, { allowLocalGitUrls: backend.allowsLocalGitUrls });
+        config = await checkProjectDocument(document, registry, {
+          allowLocalGitUrls: backend.allowsLocalGitUrls,
+        });
       } catch (error) {
         throw configErrorFor(`project '${project}'`, error);
+      }
+      if (config.droppedDefaultCredentials !== undefined) {
+        context.io.stderr.write(`iwomp: note: project '${project}': ${config.droppedDefaultCredentials}\n`);
       }
       const secure = holdsSecret(document);
       const location = registry.describe(project);
