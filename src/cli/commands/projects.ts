@@ -111,7 +111,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .addOption(new Option('--ssh-private-key <value>').hideHelp())
     .addHelpText(
       'after',
-      '\nSecrets are never taken as flag values: argv is visible to every user of the machine (ps, /proc/<pid>/cmdline) and ends up in shell history and CI logs.\n Examples:   iwomp projects put demo --git-url https://github.com/me/infra.git --command ./deploy.sh --branch main   GH_TOKEN=... iwomp projects put demo --file demo.json --auth-token-env GH_TOKEN   iwomp projects put demo --file - < demo.json',
+      '\nSecrets are never taken as flag values: argv is visible to every user of the machine (ps, /proc/<pid>/cmdline) and ends up in shell history and CI logs.\n\nExamples:\n  iwomp projects put demo --git-url https://github.com/me/infra.git --command ./deploy.sh --branch main\n  GH_TOKEN=... iwomp projects put demo --file demo.json --auth-token-env GH_TOKEN\n  iwomp projects put demo --file - < demo.json',
     )
     .action(async (name: string, flags: PutFlags, command: Command) => {
       refuseSecretFlags(flags);
