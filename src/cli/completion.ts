@@ -107,10 +107,10 @@ function posixHelpers(prefix: string, nodes: readonly CommandNode[]): string {
  * flags and the values of the flags that take one. Leaves `cmdpath` and `skip` (1 when the word
  * under the cursor is a flag's value). `cmdpath`, not `path`: zsh ties `path` to `PATH`.
  */
-function walkWords(prefix: string, wordsExpr: string, first: string, last: string): string {
+function walkWords(prefix: string, wordsArray: string, first: string, last: string): string {
   return `  local cmdpath='' word i skip=0
   for ((i = ${first}; i < ${last}; i++)); do
-    word="${wordsExpr}"
+    word="\${${wordsArray}[i]}"
     if [ "$skip" = 1 ]; then skip=0; continue; fi
     case "$word" in
       -*=*) continue ;;
@@ -136,7 +136,7 @@ function bashScript(name: string, nodes: readonly CommandNode[]): string {
 ${posixHelpers(fn, nodes)}
 ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" words='' flags=''
-${walkWords(fn, '${COMP_WORDS[i]}', '1', 'COMP_CWORD')}  # The value of a flag: let bash complete a file name (-o default).
+${walkWords(fn, 'COMP_WORDS', '1', 'COMP_CWORD')}  # The value of a flag: let bash complete a file name (-o default).
   if [ "$skip" = 1 ]; then COMPREPLY=(); return 0; fi
   case "$cmdpath" in
 ${arms}  esac
@@ -174,7 +174,7 @@ ${posixHelpers(fn, nodes)}
 ${fn}() {
   # \`words\` and \`CURRENT\` are zsh's own: the command line and the cursor's word.
   local -a candidates flags
-${walkWords(fn, '${words[i]}', '2', 'CURRENT')}  if [ "$skip" = 1 ]; then _files; return; fi
+${walkWords(fn, 'words', '2', 'CURRENT')}  if [ "$skip" = 1 ]; then _files; return; fi
   case "$cmdpath" in
 ${arms}  esac
   if [[ "\${words[CURRENT]}" == -* ]]; then
