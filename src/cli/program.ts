@@ -8,6 +8,7 @@ import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
+import { nextStepFor } from './errors.js';
 import { CliExitCode, cliExitCodeFor } from './exit-codes.js';
 import { createIo, formatFailure, type OutputStream } from './io.js';
 import { localTrigger } from './local-trigger.js';
@@ -113,9 +114,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promi
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof IwompError) return error.message;
+  const next = nextStepFor(error);
+  const suffix = next === undefined ? '' : `: ${next}`;
+  if (error instanceof IwompError) return `${error.message}${suffix}`;
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return `internal error: ${text}`;
+  return `internal error: ${text}${suffix}`;
 }
 
 async function readProcessStdin(): Promise<string> {

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import * as z from 'zod';
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
 import { ConfigError } from './errors.js';
+import { describeJsonSyntaxError } from './json-syntax.js';
 
 const MIN_SECRET = 8;
 /** CodeBuild's longest build timeout (36 hours). */
@@ -118,7 +119,7 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError(`${where} is not valid JSON`, { cause });
+    throw new ConfigError(`${where} is not valid JSON: ${describeJsonSyntaxError(text, cause)}`, { cause });
   }
   const result = ProjectDocumentSchema.safeParse(json);
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
