@@ -54,6 +54,7 @@ class LocalTriggerBackend implements TriggerBackend {
 
   async trigger(request: TriggerRequest): Promise<TriggerReport> {
     const local = await this.backend();
+    request.beforeSend?.();
     const outcome = await local.trigger(request.message);
     if (outcome.outcome === 'rejected') throw new TriggerRejectedError(`rejected: ${outcome.reason}`);
     const id = outcome.jobId;
