@@ -121,7 +121,7 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   } catch (cause) {
     throw new ConfigError(`${where} is not valid JSON: ${describeJsonSyntaxError(text, cause)}`, { cause });
   }
-  const result = ProjectDocumentSchema.safeParse(json);
+  const result = ProjectDocumentSchema.safeParse(withoutSchemaReference(json));
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
   try {
     checkDeployRole(result.data.deployRole);
@@ -130,6 +130,17 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
     throw error;
   }
   return result.data;
+}
+
+/**
+ * A document may name its JSON Schema (`"$schema": "…"`) for editors: allowed, and dropped, so
+ * it is neither stored as a project key nor refused as an unknown one. Anything but a string
+ * stays, and is refused by name.
+ */
+function withoutSchemaReference(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const { $schema, ...rest } = json as Record<string, unknown>;
+  return typeof $schema === 'string' ? rest : json;
 }
 
 /**
