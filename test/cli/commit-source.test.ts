@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repositoryKey } from '../../src/cli/build-source.js';
-import type { JobRecord } from '../../src/local/job-record.js';
+import { isFinished, type JobRecord } from '../../src/core/job-record.js';
 import { runCliInProcess } from '../support/cli.js';
 import { createRepo, type FixtureRepo } from '../support/repos.js';
 
@@ -34,7 +35,13 @@ beforeAll(async () => {
   expect(put).toMatchObject({ code: 0, stderr: '' });
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // Jobs queued without --wait run on after their test: let them end before their state goes.
+  for (let i = 0; i < 300; i++) {
+    const jobs = JSON.parse((await cli(['jobs', 'list', '--json'], root)).stdout) as JobRecord[];
+    if (jobs.every((job) => isFinished(job.state))) break;
+    await sleep(50);
+  }
   rmSync(root, { recursive: true, force: true });
 });
 

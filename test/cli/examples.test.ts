@@ -22,7 +22,8 @@ interface Job {
 /** Shell text that runs a script of a checked-out repository: `./bin/x.sh`, `iwomp/dist/cli.js`. */
 const REPO_SCRIPT = /(?:^|\s)(?:\.\/)?([\w.-]+\/)*(bin\/[\w.-]+\.sh|dist\/[\w.-]+\.js)\b/;
 /** iwomp-in-aws is not on npm: nothing may fetch it from there. */
-const FROM_NPM = /\b(npx|npm (i|install|exec)|pnpm dlx|yarn dlx)( [-\w=]+)* iwomp-in-aws(?![\w-])|iwomp-in-aws@\d/;
+const FROM_NPM =
+  /\b(npx|npm (i|install|exec)|pnpm dlx|yarn dlx)( [-\w=]+)* iwomp-in-aws(?![\w-])|iwomp-in-aws@\d/;
 
 function load(file: string): { text: string; doc: Record<string, unknown> } {
   const text = readFileSync(join(EXAMPLES, file), 'utf8');

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../src/local/job-record.js';
+import type { JobRecord } from '../../src/core/job-record.js';
 import { runCliInProcess } from '../support/cli.js';
 
 let root: string;

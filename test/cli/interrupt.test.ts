@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../src/local/job-record.js';
+import type { JobRecord } from '../../src/core/job-record.js';
 import { CLI_BUNDLE, runCliInProcess } from '../support/cli.js';
 import { createRepo } from '../support/repos.js';
 

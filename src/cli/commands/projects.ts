@@ -61,8 +61,9 @@ export function registerProjects(program: Command, context: CliContext): void {
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const backend = backendFor(context, command);
-      const registry = await backend.registry();
+      // The name first: a name that could never be stored reaches no registry.
       const project = parseProjectName(name);
+      const registry = await backend.registry();
       const text = await registry.get(project);
       if (text === undefined) throw new ProjectNotFoundError(project, registry.describe(project));
       const document = parseProjectDocument(text, registry.describe(project));
@@ -152,8 +153,8 @@ export function registerProjects(program: Command, context: CliContext): void {
     .description('remove a project from the registry')
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const registry = await backendFor(context, command).registry();
       const project = parseProjectName(name);
+      const registry = await backendFor(context, command).registry();
       if (!(await registry.delete(project)))
         throw new ProjectNotFoundError(project, registry.describe(project));
       if (wantsJson(command)) writeJson(context.io, { name: project, removed: true });
