@@ -1,8 +1,15 @@
-/** Writes schema/project-config.schema.json from the zod schema (`npm run schema`). */
+/** Writes the JSON Schemas in schema/ from the zod schema (`npm run schema`). */
 import { writeFileSync } from 'node:fs';
-import { projectDocumentJsonSchema } from '../src/core/project-config-json-schema.js';
+import {
+  defaultsDocumentJsonSchema,
+  projectDocumentJsonSchema,
+  SCHEMA_FILES,
+} from '../src/core/project-config-json-schema.js';
 
-export const SCHEMA_FILE = 'schema/project-config.schema.json';
-
-writeFileSync(SCHEMA_FILE, `${JSON.stringify(projectDocumentJsonSchema(), null, 2)}\n`);
-console.log(`wrote ${SCHEMA_FILE}`);
+for (const [file, schema] of [
+  [SCHEMA_FILES.project, projectDocumentJsonSchema()],
+  [SCHEMA_FILES.defaults, defaultsDocumentJsonSchema()],
+] as const) {
+  writeFileSync(file, `${JSON.stringify(schema, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}

@@ -107,6 +107,15 @@ describe('source layering', () => {
   });
 });
 
-// Libraries without I/O the core may use: path arithmetic, text decoding, and in-memory streams
-// (the streaming redactor is a Transform; it reads and writes nothing itself).
-const PURE = new Set(['zod', 'zod/mini', 'picomatch', 'node:path', 'node:string_decoder', 'node:stream']);
+// Libraries without I/O the core may use: path arithmetic, text decoding, in-memory streams
+// (the streaming redactor is a Transform; it reads and writes nothing itself), and a JSON scanner
+// (jsonc-parser locates a syntax error in a text it is given).
+const PURE = new Set([
+  'zod',
+  'zod/mini',
+  'picomatch',
+  'jsonc-parser',
+  'node:path',
+  'node:string_decoder',
+  'node:stream',
+]);

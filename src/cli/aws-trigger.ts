@@ -84,6 +84,7 @@ export class SnsTriggerBackend implements TriggerBackend {
     const topic = await this.topicArn(request);
     const body = formatTriggerMessage(request.message);
     const sns = this.props.sns ?? new SNSClient({ region: topic.region });
+    request.beforeSend?.();
     let messageId: string | undefined;
     try {
       messageId = (await sns.send(new PublishCommand({ TopicArn: topic.arn, Message: body }))).MessageId;

@@ -4,6 +4,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { JobTracker } from '../ports/job-tracker.js';
 import type { Registry } from '../ports/registry.js';
 import type { CliIo } from './io.js';
+import { noticeUnsupportedNode } from './node-support.js';
 import type { BackendKind, CliSettings } from './settings.js';
 import type { LocalTriggerFactory, TriggerBackend } from './trigger-backend.js';
 
@@ -47,6 +48,8 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
   const getRegistry = async () => {
     // Loaded here, not at the top: the SDK clients are most of the bundle's start-up time.
     const { createRegistry } = await import('../adapters/create-registry.js');
+    // Where the CLI makes an SDK client itself, it says what the SDK's silenced notice said.
+    if (settings.registry.kind === 'ssm' && !deps.clients?.ssm) noticeUnsupportedNode(deps.env, deps.io);
     registry ??= createRegistry(
       settings.registry,
       settings.configPath,
@@ -74,6 +77,7 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
         });
       }
       const { SnsTriggerBackend } = await import('./aws-trigger.js');
+      if (!deps.clients?.sns) noticeUnsupportedNode(deps.env, deps.io);
       return new SnsTriggerBackend({
         ...(deps.clients?.sns ? { sns: deps.clients.sns } : {}),
         ...(deps.clients?.cloudFormation ? { cloudFormation: deps.clients.cloudFormation } : {}),

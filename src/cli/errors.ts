@@ -51,3 +51,18 @@ export function awsErrorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0]}`;
   return String(error);
 }
+
+/**
+ * What to do next, for failures whose own message does not say it: the SDK's bare "Region is
+ * missing" (no AWS_REGION, no region in the profile). Looks down the `cause` chain, since the
+ * adapters wrap SDK errors. Undefined when there is nothing to add.
+ */
+export function nextStepFor(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    // The SDK throws a plain Error for this, so its message is all there is to go by.
+    if (e.message === 'Region is missing') {
+      return 'set AWS_REGION (or a region in your AWS profile), or use --local for the local backend';
+    }
+  }
+  return undefined;
+}

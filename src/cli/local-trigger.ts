@@ -1,6 +1,7 @@
+import { constants } from 'node:os';
 import type { LocalBackend } from '../adapters/local/local-backend.js';
 import { ExitCode } from '../core/exit-codes.js';
-import { jobElapsedMs } from '../core/job-record.js';
+import { isFinished, jobElapsedMs } from '../core/job-record.js';
 import { TriggerRejectedError } from './errors.js';
 import { followDisplay } from './job-progress.js';
 import type {
@@ -18,6 +19,19 @@ export interface LocalTriggerOptions {
    */
   readonly runnerCommand?: readonly string[];
   readonly workerCommand?: readonly string[];
+  /**
+   * Calls `stop` on Ctrl-C while `--wait` follows a job; returns a function that stops listening.
+   * @default - the process's SIGINT
+   */
+  readonly onInterrupt?: (stop: () => void) => () => void;
+}
+
+/** A shell's status for a program ended by Ctrl-C: 128 + SIGINT. */
+export const INTERRUPTED_EXIT_CODE = 128 + constants.signals.SIGINT;
+
+function onSigint(stop: () => void): () => void {
+  process.once('SIGINT', stop);
+  return () => process.off('SIGINT', stop);
 }
 
 /**
@@ -40,6 +54,7 @@ class LocalTriggerBackend implements TriggerBackend {
 
   async trigger(request: TriggerRequest): Promise<TriggerReport> {
     const local = await this.backend();
+    request.beforeSend?.();
     const outcome = await local.trigger(request.message);
     if (outcome.outcome === 'rejected') throw new TriggerRejectedError(`rejected: ${outcome.reason}`);
     const id = outcome.jobId;
@@ -54,7 +69,25 @@ class LocalTriggerBackend implements TriggerBackend {
     stderr.write(`» job ${id}\n`);
     // The log goes to stderr with the progress: stdout keeps only the result (the id, or --json).
     const display = followDisplay({ log: stderr, progress: stderr });
-    const record = await local.follow(id, display.hooks);
+    // Ctrl-C stops the following, not the job: the job runs in its own process group, on its own.
+    const interrupt = new AbortController();
+    const stopListening = (this.options.onInterrupt ?? onSigint)(() => interrupt.abort());
+    let record: Awaited<ReturnType<LocalBackend['follow']>>;
+    try {
+      record = await local.follow(id, { ...display.hooks, signal: interrupt.signal });
+    } finally {
+      stopListening();
+    }
+    if (!isFinished(record.state)) {
+      stderr.write(
+        `\niwomp: stopped following job ${id}; it goes on. Follow it: iwomp jobs logs ${id} --follow; stop it: iwomp jobs cancel ${id}\n`,
+      );
+      return {
+        lines: [id],
+        json: { backend: 'local', jobId: id, message: request.message, job: record },
+        exitCode: INTERRUPTED_EXIT_CODE,
+      };
+    }
     display.finish(record, jobElapsedMs(record, Date.now()));
     return {
       lines: [id],

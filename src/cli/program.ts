@@ -2,11 +2,13 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { IwompError } from '../core/errors.js';
 import type { AwsClients } from './backend.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
+import { nextStepFor } from './errors.js';
 import { CliExitCode, cliExitCodeFor } from './exit-codes.js';
 import { createIo, formatFailure, type OutputStream } from './io.js';
 import { localTrigger } from './local-trigger.js';
@@ -46,12 +48,24 @@ export function buildProgram(context: CliContext): Command {
     )
     .option('--config-path <path>', 'SSM path of the registry (default: CONFIGPATH, else iwomp-in-aws)')
     .showSuggestionAfterError()
+    // Subcommand help lists --local, --json and --config-path too: they apply there.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => context.io.stdout.write(text),
       writeErr: (text) => context.io.stderr.write(text),
       // commander's own errors ("error: unknown option '--x'") in the same one-line form as ours.
-      outputError: (text, write) => write(formatFailure(context.io, text.trim().replace(/^error: /, ''))),
+      // Its "(Did you mean trigger?)" comes on a second line: keep it, on the one line.
+      outputError: (text, write) =>
+        write(
+          formatFailure(
+            context.io,
+            text
+              .trim()
+              .replace(/^error: /, '')
+              .replace(/\n+/g, ' '),
+          ),
+        ),
     })
     .addHelpText(
       'after',
@@ -62,6 +76,7 @@ export function buildProgram(context: CliContext): Command {
   registerProjects(program, context);
   registerJobs(program, context);
   registerWorker(program, context);
+  registerCompletion(program, context);
   return program;
 }
 
@@ -99,9 +114,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps = {}): Promi
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof IwompError) return error.message;
+  const next = nextStepFor(error);
+  const suffix = next === undefined ? '' : `: ${next}`;
+  if (error instanceof IwompError) return `${error.message}${suffix}`;
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return `internal error: ${text}`;
+  return `internal error: ${text}${suffix}`;
 }
 
 async function readProcessStdin(): Promise<string> {

@@ -12,6 +12,8 @@ export interface TriggerRequest {
   readonly topicArn?: string;
   /** `--stack-name`: the stack whose `JobTopicArn` output names the topic (AWS). */
   readonly stackName: string;
+  /** Called once everything is ready, just before the message is sent (or the job is queued). */
+  readonly beforeSend?: () => void;
 }
 
 /** What a trigger printed and returned. */

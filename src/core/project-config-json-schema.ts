@@ -1,20 +1,62 @@
 import { z } from 'zod';
 import { ProjectDocumentSchema } from './project-config.js';
 
+/** Where `npm run schema` writes each schema, relative to the package root. */
+export const SCHEMA_FILES = {
+  project: 'schema/project-config.schema.json',
+  defaults: 'schema/project-defaults.schema.json',
+} as const;
+
 /**
- * The JSON Schema of a registry document, for editors (`"$schema"` in a project.json, or a
- * VS Code `json.schemas` mapping). Generated from the zod schema, so the two cannot drift.
+ * Lets a document name its schema (`"$schema": "…/project-config.schema.json"`), as editors expect.
+ * `parseProjectDocument` drops the key: it is about the file, not the project.
+ */
+const SchemaReference = z
+  .string()
+  .describe('The JSON Schema this document follows, for editors. Ignored by iwomp.')
+  .optional();
+
+/**
+ * The JSON Schema of a project document, `/<configPath>/<project>`, for editors and CI checks.
+ * Generated from the zod schema, so the two cannot drift. `gitUrl` and `command` are required here
+ * although the registry would also take them from `_default`: a project's repository and deploy
+ * command are its own in nearly every registry, and an editor that says nothing about an empty
+ * document is no help. A project that does inherit them validates against the defaults schema.
  */
 export function projectDocumentJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(ProjectDocumentSchema, { target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
-  return {
-    ...schema,
+  const schema = ProjectDocumentSchema.required({ gitUrl: true, command: true }).extend({
+    $schema: SchemaReference,
+  });
+  return withIdentity(toJsonSchema(schema), SCHEMA_FILES.project, {
     title: 'iwomp-in-aws project configuration',
     description:
-      'One registry document: /<configPath>/<project> or /<configPath>/_default in SSM, or <dir>/<project>.json locally. ' +
-      'gitUrl and command are required after layering over _default.',
-  };
+      'One project: /<configPath>/<project> in SSM, or <dir>/<project>.json locally. Other keys than gitUrl and command may come from /<configPath>/_default.',
+  });
+}
+
+/** The JSON Schema of `/<configPath>/_default`: any subset of a project's keys. */
+export function defaultsDocumentJsonSchema(): Record<string, unknown> {
+  return withIdentity(
+    toJsonSchema(ProjectDocumentSchema.extend({ $schema: SchemaReference })),
+    SCHEMA_FILES.defaults,
+    {
+      title: 'iwomp-in-aws registry defaults',
+      description:
+        'The keys every project inherits: /<configPath>/_default in SSM, or <dir>/_default.json locally. gitUrl and command are required after layering.',
+    },
+  );
+}
+
+function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}
+
+function withIdentity(
+  schema: Record<string, unknown>,
+  file: string,
+  text: { title: string; description: string },
+): Record<string, unknown> {
+  const { $schema, ...rest } = schema;
+  // `$id` names the schema; the package carries it at this path (node_modules/iwomp-in-aws/…).
+  return { $schema, $id: `urn:iwomp-in-aws:${file}`, ...text, ...rest };
 }

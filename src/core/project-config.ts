@@ -6,6 +6,7 @@ import { quote } from './display.js';
 import { ConfigError } from './errors.js';
 import { CREDENTIAL_HOST, parseGitUrl } from './git-url.js';
 import { duplicateJsonKey } from './json-keys.js';
+import { describeJsonSyntaxError } from './json-syntax.js';
 
 const MIN_SECRET = 8;
 /** CodeBuild's longest build timeout (36 hours). */
@@ -151,12 +152,12 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError(`${where} is not valid JSON`, { cause });
+    throw new ConfigError(`${where} is not valid JSON: ${describeJsonSyntaxError(text, cause)}`, { cause });
   }
   const duplicate = duplicateJsonKey(text);
   if (duplicate !== undefined)
     throw new ConfigError(`${where} has the key ${quote(duplicate)} more than once`);
-  const result = ProjectDocumentSchema.safeParse(json);
+  const result = ProjectDocumentSchema.safeParse(withoutSchemaReference(json));
   if (!result.success) throw new ConfigError(`${where}: ${formatIssues(result.error)}`);
   try {
     checkDeployRole(result.data.deployRole);
@@ -165,6 +166,17 @@ export function parseProjectDocument(text: string, where: string): ProjectDocume
     throw error;
   }
   return result.data;
+}
+
+/**
+ * A document may name its JSON Schema (`"$schema": "…"`) for editors: allowed, and dropped, so
+ * it is neither stored as a project key nor refused as an unknown one. Anything but a string
+ * stays, and is refused by name.
+ */
+function withoutSchemaReference(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const { $schema, ...rest } = json as Record<string, unknown>;
+  return typeof $schema === 'string' ? rest : json;
 }
 
 /**

@@ -69,7 +69,7 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     const git = async (args: string[]) => {
       const result = await run(args);
       if (result.code !== 0) {
-        throw new CloneError(`git ${args[0]} failed (exit ${result.code}): ${lastLine(result.stderr)}`);
+        throw new CloneError(`git ${args[0]} failed (exit ${result.code}): ${gitReason(result.stderr)}`);
       }
       return result;
     };
@@ -101,7 +101,7 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
       throw new CloneError(
         missing
           ? `branch ${quoteName(branch)} does not exist in ${remote.url}`
-          : `git fetch of ${remote.url} failed (exit ${fetched.code}): ${lastLine(fetched.stderr)}`,
+          : `git fetch of ${remote.url} failed (exit ${fetched.code}): ${gitReason(fetched.stderr)}`,
       );
     }
     const head = (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
@@ -176,7 +176,12 @@ function runGit(
   });
 }
 
-function lastLine(text: string): string {
+/**
+ * git's reason for a failure: its first `fatal:` or `error:` line. The last line is often the tail
+ * of an advice paragraph ("and the repository exists."), which names no cause.
+ */
+function gitReason(text: string): string {
   const lines = text.trim().split('\n');
-  return (lines[lines.length - 1] ?? '').replace(/^fatal:\s*/, '') || 'no message';
+  const reason = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines[lines.length - 1] ?? '';
+  return reason.replace(/^(fatal|error):\s*/, '').trim() || 'no message';
 }

@@ -90,11 +90,16 @@ export function runCommand(options: RunCommandOptions): Promise<void> {
       settled = true;
       done();
       const notFound = error.code === 'ENOENT';
+      // A script committed without its executable bit: the fix is in the repository, so say it.
+      const hint =
+        error.code === 'EACCES'
+          ? ` (not executable: run chmod +x ${program} in the repository, or git update-index --chmod=+x ${program}, and commit)`
+          : '';
       reject(
         new CommandError(
           notFound
             ? `command ${JSON.stringify(program)} not found (run in ${options.cwd})`
-            : `command ${JSON.stringify(program)} could not start: ${error.code ?? error.message}`,
+            : `command ${JSON.stringify(program)} could not start: ${error.code ?? error.message}${hint}`,
           notFound ? ExitCode.commandNotFound : ExitCode.commandNotExecutable,
           { cause: error },
         ),

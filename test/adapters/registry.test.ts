@@ -75,7 +75,9 @@ describe.each(adapters)('%s', (_name, make) => {
     await registry.put('demo', '{"gitUrl":"https://x/demo","command":"c"}', { secure: false });
     const error = await loadProjectConfig(registry, 'demo').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`${registry.describe('_default')} is not valid JSON`);
+    expect((error as Error).message).toBe(
+      `${registry.describe('_default')} is not valid JSON: line 1, column 13: Unexpected end of JSON input`,
+    );
   });
 
   it('says which project is not registered', async () => {

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CliExitCode } from '../../src/cli/exit-codes.js';
 import { runCliInProcess, runCliProcess } from '../support/cli.js';
@@ -15,14 +17,17 @@ const OTHER_SHA = 'b'.repeat(40);
 
 let moto: Moto;
 let topic: TopicQueue;
-let clients: { sns: SNSClient; cloudFormation: CloudFormationClient };
+let clients: { sns: SNSClient; cloudFormation: CloudFormationClient; ssm: SSMClient };
+let ssm: SSMClient;
 let dir: string;
 
 beforeAll(async () => {
   moto = await startMoto();
+  ssm = new SSMClient(moto.clientConfig);
   clients = {
     sns: new SNSClient(moto.clientConfig),
     cloudFormation: new CloudFormationClient(moto.clientConfig),
+    ssm,
   };
   topic = await createTopicWithQueue(moto, 'iwomp-jobs');
   dir = mkdtempSync(join(tmpdir(), 'iwomp-cli-trigger-'));
@@ -140,7 +145,7 @@ describe('trigger against SNS (moto)', () => {
   });
 
   describe('branch and commit defaults', () => {
-    const github = { GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main' };
+    const github = { GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main', GITHUB_REPOSITORY: 'acme/demo' };
 
     it("takes CI's branch and commit (GitHub Actions)", async () => {
       await trigger(['demo', '--topic-arn', topic.topicArn], { env: github });
@@ -159,9 +164,14 @@ describe('trigger against SNS (moto)', () => {
 
     it('GitLab, CircleCI and Travis variables work the same way', async () => {
       const systems: Record<string, string>[] = [
-        { CI_COMMIT_SHA: SHA, CI_COMMIT_BRANCH: 'main' },
-        { CIRCLE_SHA1: SHA, CIRCLE_BRANCH: 'main' },
-        { TRAVIS_COMMIT: SHA, TRAVIS_BRANCH: 'main', TRAVIS_PULL_REQUEST: 'false' },
+        { CI_COMMIT_SHA: SHA, CI_COMMIT_BRANCH: 'main', CI_PROJECT_URL: 'https://gitlab.com/acme/demo' },
+        { CIRCLE_SHA1: SHA, CIRCLE_BRANCH: 'main', CIRCLE_REPOSITORY_URL: 'git@github.com:acme/demo.git' },
+        {
+          TRAVIS_COMMIT: SHA,
+          TRAVIS_BRANCH: 'main',
+          TRAVIS_PULL_REQUEST: 'false',
+          TRAVIS_REPO_SLUG: 'acme/demo',
+        },
       ];
       for (const env of systems) {
         await trigger(['demo', '--topic-arn', topic.topicArn], { env });
@@ -186,12 +196,50 @@ describe('trigger against SNS (moto)', () => {
     it("outside CI, takes the git checkout's branch and HEAD", async () => {
       const repo = createRepo(dir, 'checkout');
       const head = repo.commit('feature/login', { 'a.txt': 'a' });
+      // The checkout is of the project's registered repository (test/cli/commit-source.test.ts
+      // covers the other cases).
+      await ssm.send(
+        new PutParameterCommand({
+          Name: '/iwomp-in-aws/demo',
+          Type: 'String',
+          Overwrite: true,
+          Value: JSON.stringify({ gitUrl: 'https://github.com/acme/demo.git', command: './deploy.sh' }),
+        }),
+      );
+      execFileSync('git', ['remote', 'set-url', 'origin', 'https://github.com/acme/demo.git'], {
+        cwd: repo.work,
+      });
       await trigger(['demo', '--topic-arn', topic.topicArn], { cwd: repo.work });
       expect((await topic.next())?.message).toBe(
         `{"project":"demo","branch":"feature/login","commit":"${head}"}`,
       );
       // Another branch named on the command line gets no commit from this checkout.
       await trigger(['demo', 'main', '--topic-arn', topic.topicArn], { cwd: repo.work });
+      expect((await topic.next())?.message).toBe('{"project":"demo","branch":"main"}');
+    });
+
+    it('in AWS, a checkout whose project cannot be read gets no commit, and the reason', async () => {
+      // GIVEN a checkout, and a project the registry does not hold
+      const repo = createRepo(dir, 'unregistered');
+      repo.commit('main', { 'a.txt': 'a' });
+      // WHEN
+      const run = await trigger(['ghost', '--topic-arn', topic.topicArn], { cwd: repo.work });
+      // THEN
+      expect(run.stderr).toMatch(
+        /^no commit attached: cannot read ghost's gitUrl to check that the git checkout at .* is of its repository \(.*ghost.*\); pass --commit to attach one; the worker deploys the head of main\n$/,
+      );
+      expect((await topic.next())?.message).toBe('{"project":"ghost","branch":"main"}');
+    });
+
+    it('in AWS, CI’s commit is attached on its repository variable alone (CI may only publish), and said', async () => {
+      const run = await trigger(['demo', '--topic-arn', topic.topicArn], { env: github });
+      expect(run.stderr).toBe(
+        `commit ${SHA} from GitHub Actions (GITHUB_SHA): it builds https://github.com/acme/demo (GITHUB_REPOSITORY)\n`,
+      );
+      expect((await topic.next())?.message).toBe(`{"project":"demo","branch":"main","commit":"${SHA}"}`);
+      // Without the variable naming its repository, CI's commit is not attached.
+      const { GITHUB_REPOSITORY: _, ...anonymous } = github;
+      await trigger(['demo', '--topic-arn', topic.topicArn], { env: anonymous });
       expect((await topic.next())?.message).toBe('{"project":"demo","branch":"main"}');
     });
 

@@ -298,7 +298,7 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     );
     expect(await local.trigger({ project: 'broken', branch: 'main' })).toMatchObject({
       outcome: 'rejected',
-      reason: `${join(registry, 'broken.json')} is not valid JSON`,
+      reason: `${join(registry, 'broken.json')} is not valid JSON: line 1, column 12: Unexpected end of JSON input`,
     });
     expect(await local.trigger({ project: 'typo', branch: 'main' })).toMatchObject({
       outcome: 'rejected',

@@ -61,8 +61,9 @@ export function registerProjects(program: Command, context: CliContext): void {
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const backend = backendFor(context, command);
-      const registry = await backend.registry();
+      // The name first: a name that could never be stored reaches no registry.
       const project = parseProjectName(name);
+      const registry = await backend.registry();
       const text = await registry.get(project);
       if (text === undefined) throw new ProjectNotFoundError(project, registry.describe(project));
       const document = parseProjectDocument(text, registry.describe(project));
@@ -111,7 +112,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .addOption(new Option('--ssh-private-key <value>').hideHelp())
     .addHelpText(
       'after',
-      '\nSecrets are never taken as flag values: argv is visible to every user of the machine (ps, /proc/<pid>/cmdline) and ends up in shell history and CI logs.\n Examples:   iwomp projects put demo --git-url https://github.com/me/infra.git --command ./deploy.sh --branch main   GH_TOKEN=... iwomp projects put demo --file demo.json --auth-token-env GH_TOKEN   iwomp projects put demo --file - < demo.json',
+      '\nSecrets are never taken as flag values: argv is visible to every user of the machine (ps, /proc/<pid>/cmdline) and ends up in shell history and CI logs.\n\nExamples:\n  iwomp projects put demo --git-url https://github.com/me/infra.git --command ./deploy.sh --branch main\n  GH_TOKEN=... iwomp projects put demo --file demo.json --auth-token-env GH_TOKEN\n  iwomp projects put demo --file - < demo.json',
     )
     .action(async (name: string, flags: PutFlags, command: Command) => {
       refuseSecretFlags(flags);
@@ -158,8 +159,8 @@ export function registerProjects(program: Command, context: CliContext): void {
     .description('remove a project from the registry')
     .argument('<name>', 'project name')
     .action(async (name: string, _flags: unknown, command: Command) => {
-      const registry = await backendFor(context, command).registry();
       const project = parseProjectName(name);
+      const registry = await backendFor(context, command).registry();
       if (!(await registry.delete(project)))
         throw new ProjectNotFoundError(project, registry.describe(project));
       if (wantsJson(command)) writeJson(context.io, { name: project, removed: true });

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { IwompError } from '../../core/errors.js';
 import { validateTriggerMessage } from '../../core/trigger-message.js';
+import { loadProjectConfig } from '../../ports/registry.js';
 import { resolveTarget } from '../build-source.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
-import { UsageError } from '../errors.js';
+import { awsErrorText, UsageError } from '../errors.js';
 import { writeJson } from '../io.js';
 import { DEFAULT_STACK_NAME } from '../settings.js';
 
@@ -49,10 +51,19 @@ export function registerTrigger(program: Command, context: CliContext): void {
         throw new UsageError('--topic-arn has no meaning with --local');
       }
       const target = await resolveTarget({
+        project,
         ...(branchArg === undefined ? {} : { branch: branchArg }),
         ...(flags.commit === undefined ? {} : { commit: flags.commit }),
         env: context.env,
         cwd: context.cwd,
+        projectGitUrl: async () => {
+          try {
+            return { gitUrl: (await loadProjectConfig(await backend.registry(), project)).gitUrl };
+          } catch (error) {
+            return { problem: error instanceof IwompError ? error.message : awsErrorText(error) };
+          }
+        },
+        checkCiRepository: backend.kind === 'local',
       });
       // The same checks the launcher makes: a message it would refuse is never sent.
       const message = validateTriggerMessage({
@@ -64,6 +75,10 @@ export function registerTrigger(program: Command, context: CliContext): void {
         message,
         wait: flags.wait === true,
         stackName: flags.stackName,
+        // Said before the message leaves: a wrong commit is seen before a job is superseded for it.
+        ...(target.note === undefined
+          ? {}
+          : { beforeSend: () => context.io.stderr.write(`${target.note}\n`) }),
         ...(flags.topicArn === undefined ? {} : { topicArn: flags.topicArn }),
       });
       if (wantsJson(command)) {
@@ -73,9 +88,6 @@ export function registerTrigger(program: Command, context: CliContext): void {
         });
       } else {
         for (const line of report.lines) context.io.stdout.write(`${line}\n`);
-        if (target.commitFrom !== undefined && target.commitFrom !== '--commit') {
-          context.io.stderr.write(`commit ${target.commit} from ${target.commitFrom}\n`);
-        }
       }
       if (report.exitCode !== undefined) context.setExitCode(report.exitCode);
     });
