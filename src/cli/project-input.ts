@@ -24,6 +24,8 @@ export interface ProjectFlags {
   /** `--command`, repeatable: one is a program, several are an argv. */
   readonly command?: readonly string[];
   readonly deployDir?: string;
+  /** `--deploy-role <arn>`: the deploy command's IAM role, for every branch. */
+  readonly deployRole?: string;
   /** `--branch`, repeatable: the allowed branch patterns. */
   readonly branch?: readonly string[];
   readonly basicUsername?: string;
@@ -59,6 +61,7 @@ export async function readProjectInput(flags: ProjectFlags, context: InputContex
     overrides.command = flags.command.length === 1 ? flags.command[0] : [...flags.command];
   }
   if (flags.deployDir !== undefined) overrides.deployDir = flags.deployDir;
+  if (flags.deployRole !== undefined) overrides.deployRole = flags.deployRole;
   if (flags.branch !== undefined && flags.branch.length > 0) overrides.branches = [...flags.branch];
   if (flags.basicUsername !== undefined) overrides.basicUsername = flags.basicUsername;
   if (flags.authTokenEnv !== undefined) overrides.authToken = fromEnv(flags.authTokenEnv, context.env);

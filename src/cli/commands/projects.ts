@@ -97,6 +97,10 @@ export function registerProjects(program: Command, context: CliContext): void {
       collect,
     )
     .option('--deploy-dir <dir>', 'directory inside the repository to run the command in')
+    .option(
+      '--deploy-role <arn>',
+      "IAM role (on /iwomp-deploy/) the deploy command runs with, every branch; per-branch rules go in the document's deployRole",
+    )
     .option('--branch <pattern>', 'allowed branch glob; repeat for several (default: any branch)', collect)
     .option('--basic-username <user>', 'HTTP basic auth user (the password via --basic-password-env)')
     .option('--auth-token-env <VAR>', 'name of the environment variable holding the HTTP token')
