@@ -109,6 +109,17 @@ export const ProjectDocumentSchema = z
         'Minutes a deploy (fetch and command) may run before the worker stops it and fails the job, 1 to 2160. ' +
           "Default: the CodeBuild project's build timeout (60 minutes locally).",
       ),
+    sparsePaths: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'Directories the deploy needs besides deployDir (shared libraries), fetched and checked out with it when deployDir is not the root.',
+      ),
+    sparseCheckout: z
+      .boolean()
+      .describe(
+        'false: fetch and check out the whole tree even when deployDir is a subdirectory (deploy scripts that read outside it). Default: true.',
+      ),
   })
   .partial();
 
@@ -140,6 +151,11 @@ export interface ProjectConfig {
    * host is not one they are bound to: one line saying so, for the worker's log.
    */
   readonly droppedDefaultCredentials?: string;
+  /**
+   * Directories to fetch and check out (git's cone mode: each with everything under it, plus the
+   * files of the root and of every parent), `deployDir` first; undefined means the whole tree.
+   */
+  readonly sparsePaths?: readonly string[];
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -211,16 +227,38 @@ export function resolveProjectConfig(
 
   if (merged.gitUrl === undefined) throw new ConfigError('gitUrl is required');
   if (merged.command === undefined) throw new ConfigError('command is required');
+  const deployDir = parseDeployDir(merged.deployDir ?? '.');
+  const sparsePaths = resolveSparsePaths(deployDir, merged);
   return {
     gitUrl: merged.gitUrl,
     auth: resolveAuth(merged),
-    deployDir: parseDeployDir(merged.deployDir ?? '.'),
+    deployDir,
     command: typeof merged.command === 'string' ? [merged.command] : merged.command,
     ...(merged.branches ? { branches: merged.branches } : {}),
     ...(merged.deployRole === undefined ? {} : { deployRole: checkDeployRole(merged.deployRole) }),
     ...(merged.timeoutMinutes === undefined ? {} : { timeoutMinutes: merged.timeoutMinutes }),
     ...(droppedDefaultCredentials === undefined ? {} : { droppedDefaultCredentials }),
+    ...(sparsePaths ? { sparsePaths } : {}),
   };
+}
+
+/**
+ * What a sparse checkout takes: `deployDir` and `sparsePaths`, unless `deployDir` is the root (the
+ * whole tree is needed anyway) or `sparseCheckout` is false. The paths are checked like
+ * `deployDir` even when unused, so a typo fails the same way whatever the other keys say.
+ */
+function resolveSparsePaths(deployDir: string, doc: ProjectDocument): string[] | undefined {
+  const extra = (doc.sparsePaths ?? []).map((path) => {
+    const normalized = parsePathInRepo('sparsePaths entry', path);
+    if (normalized === '.') {
+      throw new ConfigError(
+        `sparsePaths entry ${JSON.stringify(path)} is the repository root: set sparseCheckout to false for the whole tree`,
+      );
+    }
+    return normalized;
+  });
+  if (deployDir === '.' || doc.sparseCheckout === false) return undefined;
+  return [...new Set([deployDir, ...extra])];
 }
 
 /** Every role ARN of a `deployRole` setting must be a deploy role (see deploy-role.ts). */
@@ -287,7 +325,11 @@ function resolveAuth(doc: ProjectDocument): GitAuth {
  * checked by the worker after the clone, when they exist.
  */
 export function parseDeployDir(value: string): string {
-  const bad = (why: string) => new ConfigError(`deployDir ${JSON.stringify(value)} ${why}`);
+  return parsePathInRepo('deployDir', value);
+}
+
+function parsePathInRepo(what: string, value: string): string {
+  const bad = (why: string) => new ConfigError(`${what} ${JSON.stringify(value)} ${why}`);
   if (/[\0\\]/.test(value) || /\p{Cc}/u.test(value))
     throw bad('contains a NUL, backslash or control character');
   if (posix.isAbsolute(value)) throw bad('must be relative to the repository root');
