@@ -23,5 +23,8 @@ export function filterWasIgnored(fetchStderr: string): boolean {
  * characters in what it reads there (cone mode takes directories, not patterns).
  */
 export function sparseCheckoutStep(paths: readonly string[]): { args: string[]; input: string } {
-  return { args: ['sparse-checkout', 'set', '--cone', '--stdin'], input: `${paths.join('\n')}\n` };
+  return {
+    args: ['sparse-checkout', 'set', '--cone', '--sparse-index', '--stdin'],
+    input: `${paths.join('\n')}\n`,
+  };
 }

@@ -148,6 +148,10 @@ describe('a deployDir below the root, on a server that serves partial clones', (
       'libs/shared/lib.txt',
     ]);
     expect(missingObjects(clone)).toHaveLength(3);
+    // AND the index holds the directories outside the cone as single entries (sparse index)
+    expect(execFileSync('git', ['config', 'index.sparse'], { cwd: clone, encoding: 'utf8' }).trim()).toBe(
+      'true',
+    );
     // AND nothing else is in the working tree
     expect(readFileSync(ls, 'utf8').split('\n').filter(Boolean).sort()).toEqual([
       'README.md',
