@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { quoteName } from '../core/display.js';
@@ -132,7 +132,8 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
           : `partial clone: fetching the files of ${sparse.join(', ')} and of the root only`,
       );
     }
-    const head = (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+    const head =
+      (await fetchedCommit(dir, objectFormat)) ?? (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
     if (options.commit !== undefined && head !== options.commit) {
       throw new SupersededError(branch, options.commit, head);
     }
@@ -144,6 +145,30 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     clearTimeout(timer);
     await rm(options.secretsDir, { recursive: true, force: true });
   }
+}
+
+const OID = { sha1: /^[0-9a-f]{40}$/, sha256: /^[0-9a-f]{64}$/ };
+
+/**
+ * The commit the fetch brought, from the FETCH_HEAD file git just wrote (one `<oid>\t\t<what>`
+ * line per refspec, both of the same branch): one git process fewer than `rev-parse`, which is
+ * the fallback when the file is not what this expects.
+ */
+async function fetchedCommit(dir: string, format: keyof typeof OID): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, '.git', 'FETCH_HEAD'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const oids = new Set(
+    text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split('\t', 1)[0] ?? ''),
+  );
+  const [oid] = oids;
+  return oids.size === 1 && oid !== undefined && OID[format].test(oid) ? oid : undefined;
 }
 
 async function writeSshFiles(secretsDir: string, auth: Extract<GitAuth, { kind: 'ssh' }>): Promise<SshFiles> {

@@ -270,3 +270,32 @@ describe('a deployDir below the root, on a server that ignores filters', () => {
     expect(existsSync(join(clone, 'app'))).toBe(false);
   });
 });
+
+describe('git processes the worker runs', () => {
+  const steps = () => shim.calls().map((argv) => argv.split(' ').slice(0, 2).join(' '));
+
+  it('are init, remote add, fetch and reset for the whole tree: the commit is read from FETCH_HEAD', async () => {
+    // GIVEN a project deploying from the root
+    register('root', { gitUrl: filtering.url('mono.git'), command: './infra/deploy.sh' });
+    shim.reset();
+    // WHEN the worker deploys it, with the commit CI tested
+    const { result } = await deploy('root', { GITCOMMIT: commit });
+    // THEN four git processes ran, and the commit was still checked
+    expect(result.stderr).toContain(`checked out ${commit}`);
+    expect(steps()).toEqual(['init --quiet', 'remote add', 'fetch --quiet', 'reset --quiet']);
+  });
+
+  it('add one sparse-checkout step for a deployDir below the root', async () => {
+    register('sparse', { gitUrl: filtering.url('mono.git'), deployDir: 'infra' });
+    shim.reset();
+    const { result } = await deploy('sparse');
+    expect(result.code).toBe(0);
+    expect(steps()).toEqual([
+      'init --quiet',
+      'remote add',
+      'sparse-checkout set',
+      'fetch --quiet',
+      'reset --quiet',
+    ]);
+  });
+});
