@@ -133,7 +133,8 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
       );
     }
     const head =
-      (await fetchedCommit(dir, objectFormat)) ?? (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+      (await fetchedCommit(dir, objectFormat)) ??
+      (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
     if (options.commit !== undefined && head !== options.commit) {
       throw new SupersededError(branch, options.commit, head);
     }
