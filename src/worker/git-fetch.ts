@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { quoteName } from '../core/display.js';
 import { CloneError, SupersededError } from '../core/errors.js';
 import type { GitRemote } from '../core/git-url.js';
@@ -203,7 +203,7 @@ function runGit(
     redactor: Redactor;
     stderr: Writable;
     signal: AbortSignal;
-    /** Written to git's stdin (then closed); without it, stdin is empty. */
+    /** Written to git's stdin (then closed); without it, git's stdin is /dev/null. */
     input?: string;
   },
 ): Promise<GitResult> {
@@ -213,13 +213,15 @@ function runGit(
     const child = spawn('git', args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
-    });
-    // A git that exits before reading its input reports the failure through its exit code; the
-    // EPIPE on our side adds nothing.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (child.stdin) {
+      // A git that exits before reading its input reports the failure through its exit code; the
+      // EPIPE on our side adds nothing.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
     // git keeps nothing worth a graceful stop: its directory is thrown away.
     const disarm = stopGroupOnAbort(child.pid, options.signal, { first: () => 'SIGKILL', graceMs: 0 });
     let stdout = '';

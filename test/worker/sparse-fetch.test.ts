@@ -39,7 +39,7 @@ let plain: GitServer;
 const FILES = {
   'README.md': 'root file\n',
   'infra/deploy.sh': {
-    content: '#!/bin/sh\ncat ../libs/shared/lib.txt\nls .. > "$IWOMP_TEST_LS"\necho "deployed $1"\n',
+    content: '#!/bin/sh\ncat ../libs/shared/lib.txt\nls .. > "$TEST_LS"\necho "deployed $1"\n',
     executable: true,
   },
   'libs/README.md': 'parent of shared\n',
@@ -91,7 +91,7 @@ async function deploy(project: string, extra: Record<string, string> = {}) {
     IWOMP_REGISTRY: `file:${registry}`,
     IWOMP_WORKDIR: work,
     IWOMP_KEEP_WORKDIR: '1',
-    IWOMP_TEST_LS: ls,
+    TEST_LS: ls,
     PATH: `${shim.dir}:${process.env.PATH}`,
     PROJECTNAME: project,
     GITBRANCH: 'main',
