@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Figure } from './figures.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 const RUNS = 15;
@@ -26,7 +27,7 @@ function time(args: string[], env: Record<string, string | undefined> = process.
   return median(samples);
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<Figure[]> {
   const registry = mkdtempSync(join(tmpdir(), 'iwomp-bench-cli-'));
   try {
     for (let i = 0; i < 50; i++) {
@@ -42,13 +43,25 @@ export async function run(): Promise<void> {
     const empty = time(['-e', '']);
     const version = time([CLI, '--version']);
     const list = time([CLI, 'projects', 'list'], { ...process.env, IWOMP_REGISTRY: `file:${registry}` });
-    console.log(`node -e '' (baseline)              median ${empty.toFixed(1)} ms`);
-    console.log(
-      `iwomp --version                    median ${version.toFixed(1)} ms (+${(version - empty).toFixed(1)} ms)`,
-    );
-    console.log(
-      `iwomp projects list (50, folder)   median ${list.toFixed(1)} ms (+${(list - empty).toFixed(1)} ms)`,
-    );
+    const how = `median of ${RUNS}`;
+    return [
+      {
+        suite: 'cli',
+        name: 'iwomp --version over empty node',
+        value: version - empty,
+        unit: 'ms',
+        anchor: `node -e '': ${empty.toFixed(1)} ms`,
+        how,
+      },
+      {
+        suite: 'cli',
+        name: 'iwomp projects list (50, folder) over empty node',
+        value: list - empty,
+        unit: 'ms',
+        anchor: `node -e '': ${empty.toFixed(1)} ms`,
+        how,
+      },
+    ];
   } finally {
     rmSync(registry, { recursive: true, force: true });
   }

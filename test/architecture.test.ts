@@ -100,10 +100,12 @@ describe('source layering', () => {
 
 // Libraries without I/O the core may use: path arithmetic, text decoding, in-memory streams
 // (the streaming redactor is a Transform; it reads and writes nothing itself), and a JSON scanner
-// (jsonc-parser locates a syntax error in a text it is given).
+// (jsonc-parser locates a syntax error in a text it is given), and zod's messages (zod/locales:
+// zod/mini ships none until one is configured).
 const PURE = new Set([
   'zod',
   'zod/mini',
+  'zod/locales',
   'picomatch',
   'jsonc-parser',
   'node:path',

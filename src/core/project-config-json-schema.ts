@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProjectDocumentSchema } from './project-config.js';
 
 /** Where `npm run schema` writes each schema, relative to the package root. */
@@ -11,10 +11,9 @@ export const SCHEMA_FILES = {
  * Lets a document name its schema (`"$schema": "…/project-config.schema.json"`), as editors expect.
  * `parseProjectDocument` drops the key: it is about the file, not the project.
  */
-const SchemaReference = z
-  .string()
-  .describe('The JSON Schema this document follows, for editors. Ignored by iwomp.')
-  .optional();
+const SchemaReference = z.optional(
+  z.string().check(z.describe('The JSON Schema this document follows, for editors. Ignored by iwomp.')),
+);
 
 /**
  * The JSON Schema of a project document, `/<configPath>/<project>`, for editors and CI checks.
@@ -24,7 +23,7 @@ const SchemaReference = z
  * document is no help. A project that does inherit them validates against the defaults schema.
  */
 export function projectDocumentJsonSchema(): Record<string, unknown> {
-  const schema = ProjectDocumentSchema.required({ gitUrl: true, command: true }).extend({
+  const schema = z.extend(z.required(ProjectDocumentSchema, { gitUrl: true, command: true }), {
     $schema: SchemaReference,
   });
   return withIdentity(toJsonSchema(schema), SCHEMA_FILES.project, {
@@ -37,7 +36,7 @@ export function projectDocumentJsonSchema(): Record<string, unknown> {
 /** The JSON Schema of `/<configPath>/_default`: any subset of a project's keys. */
 export function defaultsDocumentJsonSchema(): Record<string, unknown> {
   return withIdentity(
-    toJsonSchema(ProjectDocumentSchema.extend({ $schema: SchemaReference })),
+    toJsonSchema(z.extend(ProjectDocumentSchema, { $schema: SchemaReference })),
     SCHEMA_FILES.defaults,
     {
       title: 'iwomp-in-aws registry defaults',
@@ -47,7 +46,7 @@ export function defaultsDocumentJsonSchema(): Record<string, unknown> {
   );
 }
 
-function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+function toJsonSchema(schema: z.core.$ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Record<string, unknown>;
 }
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInputError } from './errors.js';
 import { duplicateJsonKey } from './json-keys.js';
 import { parseBranchName, parseCommit, parseProjectName, quote } from './names.js';
@@ -17,7 +17,7 @@ export interface TriggerMessage {
 const MessageSchema = z.strictObject({
   project: z.string(),
   branch: z.string(),
-  commit: z.string().optional(),
+  commit: z.optional(z.string()),
 });
 
 /**

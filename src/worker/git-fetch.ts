@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { quoteName } from '../core/display.js';
 import { CloneError, SupersededError } from '../core/errors.js';
 import type { GitRemote } from '../core/git-url.js';
@@ -9,6 +9,7 @@ import type { GitAuth } from '../core/project-config.js';
 import type { Redactor } from '../core/redact.js';
 import { gitEnvironment, type SshFiles } from './git-env.js';
 import { StopReason, stopGroupOnAbort, stopReasonOf } from './process-group.js';
+import { filterWasIgnored, PARTIAL_FETCH_ARGS, sparseCheckoutStep } from './sparse-fetch.js';
 
 /** How long the whole fetch (init to checkout) may take unless `IWOMP_FETCH_TIMEOUT` says otherwise. */
 export const DEFAULT_FETCH_TIMEOUT_SECONDS = 600;
@@ -35,6 +36,13 @@ export interface FetchBranchOptions {
    * @default DEFAULT_FETCH_TIMEOUT_SECONDS
    */
   readonly timeoutSeconds?: number;
+  /**
+   * Directories to fetch and check out (cone mode), for a `deployDir` below the root: a partial
+   * clone then downloads only their files. Undefined: the whole tree.
+   */
+  readonly sparsePaths?: readonly string[];
+  /** Where the fetch says what it did beyond the plain clone (one line each). */
+  readonly log?: (line: string) => void;
 }
 
 /**
@@ -63,11 +71,18 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     // A transfer that stalls for a minute is given up on, or sooner when the whole fetch has less.
     const lowSpeedSeconds = Math.max(1, Math.min(60, Math.floor(timeoutSeconds / 2)));
     const env = gitEnvironment(options.env, remote, auth, branch, ssh, lowSpeedSeconds);
-    const run = (args: string[]) =>
-      runGit(args, { cwd: dir, env, redactor: options.redactor, stderr: options.stderr, signal });
+    const run = (args: string[], input?: string) =>
+      runGit(args, {
+        cwd: dir,
+        env,
+        redactor: options.redactor,
+        stderr: options.stderr,
+        signal,
+        ...(input === undefined ? {} : { input }),
+      });
     // Every step but the fetch fails the same way; the fetch's failure is told apart below.
-    const git = async (args: string[]) => {
-      const result = await run(args);
+    const git = async (args: string[], input?: string) => {
+      const result = await run(args, input);
       if (result.code !== 0) {
         throw new CloneError(`git ${args[0]} failed (exit ${result.code}): ${gitReason(result.stderr)}`);
       }
@@ -78,12 +93,18 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
     await mkdir(dir, { recursive: true });
     await git(['init', '--quiet', '--template=', `--object-format=${objectFormat}`]);
     await git(['remote', 'add', '--end-of-options', 'origin', remote.url]);
+    const sparse = options.sparsePaths;
+    if (sparse) {
+      const step = sparseCheckoutStep(sparse);
+      await git(step.args, step.input);
+    }
     const fetched = await run([
       'fetch',
       '--quiet',
       '--depth=1',
       '--no-tags',
       '--update-head-ok',
+      ...(sparse ? PARTIAL_FETCH_ARGS : []),
       '--end-of-options',
       'origin',
       `+refs/heads/${branch}:refs/heads/${branch}`,
@@ -104,16 +125,51 @@ export async function fetchBranch(options: FetchBranchOptions): Promise<string> 
           : `git fetch of ${remote.url} failed (exit ${fetched.code}): ${gitReason(fetched.stderr)}`,
       );
     }
-    const head = (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
+    if (sparse) {
+      options.log?.(
+        filterWasIgnored(fetched.stderr)
+          ? `${remote.url} does not support partial clone (uploadpack.allowFilter): fetched every file of the commit; checking out ${sparse.join(', ')} only`
+          : `partial clone: fetching the files of ${sparse.join(', ')} and of the root only`,
+      );
+    }
+    const head =
+      (await fetchedCommit(dir, objectFormat)) ??
+      (await git(['rev-parse', '--verify', 'HEAD'])).stdout.trim();
     if (options.commit !== undefined && head !== options.commit) {
       throw new SupersededError(branch, options.commit, head);
     }
+    // In a partial clone this is where the blobs are fetched (one batch, from `origin`), still with
+    // the credentials of `env`, which is why the secrets directory outlives it.
     await git(['reset', '--quiet', '--hard', head]);
     return head;
   } finally {
     clearTimeout(timer);
     await rm(options.secretsDir, { recursive: true, force: true });
   }
+}
+
+const OID = { sha1: /^[0-9a-f]{40}$/, sha256: /^[0-9a-f]{64}$/ };
+
+/**
+ * The commit the fetch brought, from the FETCH_HEAD file git just wrote (one `<oid>\t\t<what>`
+ * line per refspec, both of the same branch): one git process fewer than `rev-parse`, which is
+ * the fallback when the file is not what this expects.
+ */
+async function fetchedCommit(dir: string, format: keyof typeof OID): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, '.git', 'FETCH_HEAD'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const oids = new Set(
+    text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split('\t', 1)[0] ?? ''),
+  );
+  const [oid] = oids;
+  return oids.size === 1 && oid !== undefined && OID[format].test(oid) ? oid : undefined;
 }
 
 async function writeSshFiles(secretsDir: string, auth: Extract<GitAuth, { kind: 'ssh' }>): Promise<SshFiles> {
@@ -141,7 +197,15 @@ interface GitResult {
  */
 function runGit(
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; redactor: Redactor; stderr: Writable; signal: AbortSignal },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    redactor: Redactor;
+    stderr: Writable;
+    signal: AbortSignal;
+    /** Written to git's stdin (then closed); without it, git's stdin is /dev/null. */
+    input?: string;
+  },
 ): Promise<GitResult> {
   const stopped = () => new CloneError(`git ${args[0]} stopped: ${stopReasonOf(options.signal).message}`);
   if (options.signal.aborted) return Promise.reject(stopped());
@@ -149,9 +213,15 @@ function runGit(
     const child = spawn('git', args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
-    });
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+    if (child.stdin) {
+      // A git that exits before reading its input reports the failure through its exit code; the
+      // EPIPE on our side adds nothing.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
     // git keeps nothing worth a graceful stop: its directory is thrown away.
     const disarm = stopGroupOnAbort(child.pid, options.signal, { first: () => 'SIGKILL', graceMs: 0 });
     let stdout = '';

@@ -98,6 +98,8 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       env: deps.inheritedEnv,
       signal: stop.signal,
       ...(env.fetchTimeoutSeconds === undefined ? {} : { timeoutSeconds: env.fetchTimeoutSeconds }),
+      ...(config.sparsePaths ? { sparsePaths: config.sparsePaths } : {}),
+      log,
     });
     log(`checked out ${commit} in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 

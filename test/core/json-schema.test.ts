@@ -62,6 +62,8 @@ describe('the JSON Schemas in schema/', () => {
       'deployDir',
       'deployRole',
       'gitUrl',
+      'sparseCheckout',
+      'sparsePaths',
       'sshKnownHosts',
       'sshPrivateKey',
       'timeoutMinutes',

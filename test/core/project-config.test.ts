@@ -100,6 +100,54 @@ describe('resolveProjectConfig', () => {
   });
 });
 
+describe('resolveProjectConfig: sparse checkout', () => {
+  const resolve = (doc: Record<string, unknown>) =>
+    resolveProjectConfig(undefined, parse({ gitUrl: 'u', command: 'c', ...doc }));
+
+  it('takes deployDir and sparsePaths, normalized and without repeats, when deployDir is a subdirectory', () => {
+    // GIVEN a deployDir below the root and two shared directories, one of them deployDir again
+    // WHEN the project resolves
+    const config = resolve({ deployDir: 'infra/', sparsePaths: ['./libs//shared', 'infra'] });
+    // THEN the sparse paths are deployDir first, then the others, each once
+    expect(config.sparsePaths).toEqual(['infra', 'libs/shared']);
+  });
+
+  it('checks out the whole tree when deployDir is the root or sparseCheckout is false', () => {
+    // GIVEN / WHEN a root deployDir, or a subdirectory with sparseCheckout turned off
+    // THEN no sparse paths: the worker fetches every file
+    expect(resolve({ sparsePaths: ['libs'] }).sparsePaths).toBeUndefined();
+    expect(resolve({ deployDir: 'infra', sparseCheckout: false }).sparsePaths).toBeUndefined();
+  });
+
+  it('takes sparseCheckout from _default and lets the project override it', () => {
+    // GIVEN defaults that turn sparse checkout off
+    const defaults = parse({ sparseCheckout: false });
+    // WHEN a project does not say / says otherwise
+    // THEN it inherits / overrides the default
+    expect(
+      resolveProjectConfig(defaults, parse({ gitUrl: 'u', command: 'c', deployDir: 'infra' })).sparsePaths,
+    ).toBeUndefined();
+    expect(
+      resolveProjectConfig(
+        defaults,
+        parse({ gitUrl: 'u', command: 'c', deployDir: 'infra', sparseCheckout: true }),
+      ).sparsePaths,
+    ).toEqual(['infra']);
+  });
+
+  it.each([['../x'], ['/etc'], ['a\\b'], ['a\nb'], ['.']])('refuses the sparsePaths entry %j', (path) => {
+    // GIVEN / WHEN a path outside the repository, with a control character, or the root itself
+    // THEN one ConfigError naming the key
+    expect(() => resolve({ deployDir: 'infra', sparsePaths: [path] })).toThrow(/^sparsePaths entry /);
+  });
+
+  it('refuses sparse keys of the wrong type', () => {
+    expect(() => parse({ sparsePaths: 'libs' })).toThrow(/sparsePaths/);
+    expect(() => parse({ sparsePaths: [] })).toThrow(/sparsePaths/);
+    expect(() => parse({ sparseCheckout: 'no' })).toThrow(/sparseCheckout/);
+  });
+});
+
 describe('parseDeployDir', () => {
   it.each([
     ['.', '.'],

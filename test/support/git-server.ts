@@ -12,7 +12,20 @@ export interface GitServer {
   url(repo: string): string;
   /** Authorization headers the server saw, in order (to prove what git sent). */
   readonly seenAuthorization: string[];
+  /** `METHOD /path?query` of every request, in order (to count fetches, lazy ones included). */
+  readonly seenRequests: string[];
   stop(): Promise<void>;
+}
+
+export interface GitServerOptions {
+  /** Address to listen on. @default '127.0.0.1' */
+  readonly host?: string;
+  /**
+   * Serve partial clones (`uploadpack.allowFilter`, and fetches of single objects by id, which a
+   * partial clone's lazy fetch makes), as GitHub, GitLab and Bitbucket do.
+   * @default false - the server ignores `--filter` and sends every object, as git's default does.
+   */
+  readonly allowFilter?: boolean;
 }
 
 /**
@@ -23,24 +36,31 @@ export interface GitServer {
 export async function startGitServer(
   root: string,
   auth: GitServerAuth = { kind: 'none' },
-  options: { host?: string } = {},
+  options: GitServerOptions = {},
 ): Promise<GitServer> {
   const host = options.host ?? '127.0.0.1';
   const seenAuthorization: string[] = [];
+  const seenRequests: string[] = [];
+  const config: Record<string, string> = {
+    'uploadpack.allowFilter': String(options.allowFilter ?? false),
+    'uploadpack.allowAnySHA1InWant': String(options.allowFilter ?? false),
+  };
   const server: Server = createServer((req, res) => {
     const header = req.headers.authorization ?? '';
     seenAuthorization.push(header);
+    seenRequests.push(`${req.method ?? 'GET'} ${req.url ?? '/'}`);
     if (!authorized(header, auth)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="iwomp-test"' }).end('unauthorized\n');
       return;
     }
-    serveCgi(root, req, res);
+    serveCgi(root, config, req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: (repo) => `http://${host}:${port}/${repo}`,
     seenAuthorization,
+    seenRequests,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -60,11 +80,25 @@ function authorized(header: string, auth: GitServerAuth): boolean {
   }
 }
 
-function serveCgi(root: string, req: IncomingMessage, res: ServerResponse): void {
+function serveCgi(
+  root: string,
+  config: Record<string, string>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  const entries = Object.entries(config);
   const cgi = spawn('git', ['http-backend'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      // The server's settings, as command-line config that reaches the upload-pack it starts.
+      GIT_CONFIG_COUNT: String(entries.length),
+      ...Object.fromEntries(
+        entries.flatMap(([key, value], i) => [
+          [`GIT_CONFIG_KEY_${i}`, key],
+          [`GIT_CONFIG_VALUE_${i}`, value],
+        ]),
+      ),
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
       REQUEST_METHOD: req.method ?? 'GET',

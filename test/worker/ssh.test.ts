@@ -91,6 +91,43 @@ describe.skipIf(!haveSshd)('worker over ssh (real sshd on loopback, pinned host 
     expect(result.stdout + result.stderr).not.toContain(keyLine);
   });
 
+  it('fetches a sparse deployDir lazily with the key, which is deleted only after the checkout', async () => {
+    // GIVEN a monorepo served over ssh by a git that serves partial clones
+    const mono = createRepo(root, 'mono');
+    mono.commit('main', {
+      'infra/deploy.sh': { content: '#!/bin/sh\necho "deployed $1 from infra"\n', executable: true },
+      'app/big.txt': 'application\n'.repeat(1000),
+    });
+    execFileSync('git', ['-C', mono.bare, 'config', 'uploadpack.allowFilter', 'true']);
+    execFileSync('git', ['-C', mono.bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true']);
+    writeFileSync(
+      join(registry, 'mono.json'),
+      JSON.stringify({
+        gitUrl: server.url(mono.bare),
+        sshPrivateKey: server.clientKey,
+        sshKnownHosts: server.knownHosts,
+        deployDir: 'infra',
+        command: './deploy.sh',
+      }),
+    );
+    const work = join(root, 'work-mono');
+    mkdirSync(work);
+    // WHEN the worker deploys infra/
+    const result = await run('mono', { IWOMP_WORKDIR: work, IWOMP_KEEP_WORKDIR: '1' });
+    // THEN the checkout's own fetch of infra's blobs got through with the key
+    expect(result.stderr).not.toMatch(/^iwomp: /m);
+    expect(result.stdout).toContain('deployed main from infra');
+    const [job] = readdirSync(work);
+    const clone = join(work, job ?? '', 'src');
+    // AND app/'s blob was never fetched, and the key files are gone
+    const missing = execFileSync('git', ['rev-list', '--objects', '--missing=print', 'HEAD'], {
+      cwd: clone,
+      encoding: 'utf8',
+    });
+    expect(missing.split('\n').filter((line) => line.startsWith('?'))).toHaveLength(1);
+    expect(existsSync(join(work, job ?? '', 'auth'))).toBe(false);
+  });
+
   it('refuses a host whose key does not match the pinned one', async () => {
     const otherKey = join(root, 'other');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
