@@ -19,13 +19,17 @@ describe('CLI conventions', () => {
     [['jobs', 'show']],
     [['jobs', 'logs']],
   ])('%j --help prints usage on stdout and exits 0', async (argv) => {
+    // GIVEN a command from the table
+    // WHEN it is run with --help
     const run = await runCliInProcess([...argv, '--help']);
+    // THEN usage is on stdout, nothing on stderr, and it exits 0
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: iwomp/);
     expect(run.stderr).toBe('');
   });
 
   it('a usage error is one line on stderr with exit code 2', async () => {
+    // GIVEN unknown commands, missing arguments and unknown options
     for (const argv of [
       ['nope'],
       ['trigger'],
@@ -34,19 +38,24 @@ describe('CLI conventions', () => {
       ['jobs', 'show'],
       ['jobs', 'logs', 'x', '--bogus'],
     ]) {
+      // WHEN each is run
       const run = await runCliInProcess(argv);
+      // THEN it exits 2 with one iwomp: line on stderr
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/^iwomp: [^\n]+\n$/);
     }
   });
 
   it('colours a failure red on a terminal only, and never with NO_COLOR', async () => {
+    // GIVEN a terminal and a pipe as output streams
     const tty = { write: () => true, isTTY: true };
     const pipe = { write: () => true };
+    // WHEN / THEN a failure is red only on a terminal, and never with NO_COLOR
     expect(formatFailure(createIo(pipe, tty, {}), 'boom')).toBe('\u001b[31miwomp: boom\u001b[0m\n');
     expect(formatFailure(createIo(pipe, tty, { NO_COLOR: '1' }), 'boom')).toBe('iwomp: boom\n');
     expect(formatFailure(createIo(pipe, pipe, {}), 'boom')).toBe('iwomp: boom\n');
 
+    // AND the CLI itself colours a failure written to a terminal stderr
     let stderr = '';
     const code = await runCli(['projects', 'show', '../x'], {
       env: {},
@@ -64,7 +73,9 @@ describe('CLI conventions', () => {
   });
 
   it('an unexpected error is still one line', () => {
+    // GIVEN an io on plain pipes
     const io = createIo({ write: () => true }, { write: () => true }, {});
+    // WHEN / THEN a multi-line message is cut to its first line
     expect(formatFailure(io, 'first\nsecond')).toBe('iwomp: first\n');
   });
 
@@ -78,6 +89,8 @@ describe('CLI conventions', () => {
     ['user:secret@github.com:acme/x.git', 'github.com:acme/x.git'],
     ['https://[bad', '(invalid URL)'],
   ])('displayGitUrl(%s) shows %s', (url, shown) => {
+    // GIVEN a git URL from the table
+    // WHEN / THEN it is shown without its credentials
     expect(displayGitUrl(url)).toBe(shown);
   });
 });

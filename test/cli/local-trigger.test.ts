@@ -128,11 +128,14 @@ function jobIdOf(run: CliRun): string {
 
 describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', () => {
   it('deploys a project registered with the CLI: --wait streams the log, shows progress, exits 0', async () => {
+    // GIVEN app registered with the CLI, deploying main with ./deploy.sh
     const c = newCase();
     await c.put('app', '--command', './deploy.sh', '--branch', 'main');
 
+    // WHEN it is triggered locally with --wait
     const run = await c.cli(['trigger', 'app', 'main', '--local', '--wait', '--no-commit']);
 
+    // THEN it exits 0
     expect(run.code).toBe(0);
     // stdout is the result only: the job id, for scripts.
     const id = jobIdOf(run);
@@ -144,7 +147,7 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     expect(run.stderr.indexOf('deploy output')).toBeLessThan(run.stderr.indexOf('succeeded (exit 0)'));
     expect(readFileSync(join(c.out, 'deploys.txt'), 'utf8')).toBe('main\n');
 
-    // jobs list / show / logs all see that job.
+    // AND jobs list / show / logs all see that job.
     const list = await c.cli(['jobs', 'list']);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^ID +PROJECT +BRANCH +STATE +EXIT +CREATED +DURATION$/m);
@@ -168,8 +171,10 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
   });
 
   it('shows the running phase with its elapsed time while the deploy command runs', async () => {
+    // GIVEN a project whose command waits for a gate
     const c = newCase();
     await c.put('gated', '--command', './gate.sh');
+    // WHEN it is triggered with --wait, and the gate opens once the running phase shows
     let stderr = '';
     const running = runCli(['trigger', 'gated', 'main', '--local', '--wait', '--no-commit'], {
       env: c.env,
@@ -185,15 +190,19 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     // The command waits for the gate: the follower must report its phase before it is opened.
     for (let i = 0; i < 400 && !stderr.includes('running: command'); i++) await sleep(25);
     writeFileSync(join(c.out, 'gate'), '');
+    // THEN it exits 0, having shown the running phase before the command ended
     expect(await running).toBe(0);
     expect(stderr).toMatch(/^» gated main · running: command · \d+\.\ds$/m);
     expect(stderr.indexOf('running: command')).toBeLessThan(stderr.indexOf('gate open'));
   });
 
   it("exits with the deploy command's status, and records it", async () => {
+    // GIVEN a project whose command exits 7
     const c = newCase();
     await c.put('failing', '--command', './fail.sh');
+    // WHEN it is triggered with --wait
     const run = await c.cli(['trigger', 'failing', 'main', '--local', '--wait', '--no-commit']);
+    // THEN the CLI exits 7, shows the output and the failure, and the record says so
     expect(run.code).toBe(7);
     const id = jobIdOf(run);
     expect(run.stderr).toContain('about to fail\n');
@@ -203,25 +212,32 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
   });
 
   it("exits with the worker's own code when the job fails before the command (clone: 83)", async () => {
+    // GIVEN app registered for any branch
     const c = newCase();
     await c.put('app', '--command', './deploy.sh');
+    // WHEN it is triggered with --wait for a branch that does not exist
     // A branch that does not exist: the launcher accepts it (any branch is allowed), the clone fails.
     const run = await c.cli(['trigger', 'app', 'gone', '--local', '--wait', '--no-commit']);
+    // THEN it exits 83 and the command never ran
     expect(run.code).toBe(83);
     expect(run.stderr).toMatch(/^» app gone · failed \(exit 83\)/m);
     expect(existsSync(join(c.out, 'deploys.txt'))).toBe(false);
   });
 
   it('without --wait prints the job id at once and says how to follow it; the job runs on its own', async () => {
+    // GIVEN a project whose command waits for a gate
     const c = newCase();
     await c.put('gated', '--command', './gate.sh');
+    // WHEN it is triggered without --wait
     const run = await c.cli(['trigger', 'gated', 'main', '--local', '--no-commit']);
+    // THEN the id is printed at once, with how to follow the job
     expect(run.code).toBe(0);
     const id = jobIdOf(run);
     expect(run.stderr).toBe(`queued job ${id}; follow it with: iwomp jobs logs ${id} --follow\n`);
-    // The job cannot have ended: its command waits for the gate, which is still shut.
+    // AND the job cannot have ended: its command waits for the gate, which is still shut.
     const show = JSON.parse((await c.cli(['jobs', 'show', id, '--json'])).stdout) as JobRecord;
     expect(['queued', 'running']).toContain(show.state);
+    // AND once the gate opens, following the job shows it to its end
     writeFileSync(join(c.out, 'gate'), '');
     const follow = await c.cli(['jobs', 'logs', id, '--follow']);
     expect(follow.code).toBe(0);
@@ -229,20 +245,25 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
   });
 
   it('a rejected trigger exits 6 with the reason on one line and creates no job', async () => {
+    // GIVEN app registered for main only
     const c = newCase();
     await c.put('app', '--command', './deploy.sh', '--branch', 'main');
 
+    // WHEN a branch outside its rules is triggered
     const branch = await c.cli(['trigger', 'app', 'feature', '--local', '--wait', '--no-commit']);
+    // THEN it exits rejected with the reason on one line, and prints no id
     expect(branch.code).toBe(CliExitCode.rejected);
     expect(branch.stdout).toBe('');
     expect(branch.stderr).toBe(
       "iwomp: rejected: branch 'feature' may not deploy project 'app' (allowed: main)\n",
     );
 
+    // AND an unregistered project is rejected the same way
     const unknown = await c.cli(['trigger', 'nope', 'main', '--local', '--no-commit']);
     expect(unknown.code).toBe(CliExitCode.rejected);
     expect(unknown.stderr).toMatch(/^iwomp: rejected: project 'nope' is not registered \(no [^\n]+\)\n$/);
 
+    // AND no job was created, and nothing deployed
     expect(c.jobFiles()).toEqual([]);
     expect(existsSync(join(c.out, 'deploys.txt'))).toBe(false);
     const list = await c.cli(['jobs', 'list']);
@@ -251,15 +272,19 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
   });
 
   it('IWOMP_BACKEND=local selects local mode, and IWOMP_REGISTRY moves the registry for the CLI and the job alike', async () => {
+    // GIVEN IWOMP_BACKEND=local and a registry elsewhere, named by IWOMP_REGISTRY
     const c = newCase();
     const registry = join(c.cwd, 'elsewhere');
     const env = { IWOMP_BACKEND: 'local', IWOMP_REGISTRY: `file:${registry}` };
+    // WHEN app is put there without --local
     const put = await c.cli(
       ['projects', 'put', 'app', '--git-url', `file://${repo.bare}`, '--command', './deploy.sh'],
       env,
     );
+    // THEN it lands in that registry
     expect(put.code).toBe(0);
     expect(existsSync(join(registry, 'app.json'))).toBe(true);
+    // AND a trigger without --local deploys from it
     const run = await c.cli(['trigger', 'app', 'b1', '--wait', '--no-commit'], env);
     expect(run.code).toBe(0);
     expect(readFileSync(join(c.out, 'deploys.txt'), 'utf8')).toBe('b1\n');
@@ -268,17 +293,20 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
   });
 
   it('runs two triggers of one project one after the other, in the order they were made', async () => {
+    // GIVEN a project whose command records its start and end
     const c = newCase();
     await c.put('fifo', '--command', './fifo.sh');
+    // WHEN two branches are triggered one after the other
     const first = jobIdOf(await c.cli(['trigger', 'fifo', 'b1', '--local', '--no-commit']));
     const second = jobIdOf(await c.cli(['trigger', 'fifo', 'b2', '--local', '--no-commit']));
 
+    // THEN following the second shows it waited for the first, which succeeded
     const followSecond = await c.cli(['jobs', 'logs', second, '--follow']);
     expect(followSecond.code).toBe(0);
     expect(followSecond.stdout).toContain(`waiting for job ${first} of the same project to finish`);
     const firstRecord = JSON.parse((await c.cli(['jobs', 'show', first, '--json'])).stdout) as JobRecord;
     expect(firstRecord.state).toBe('succeeded');
-    // What the deploy script recorded: b1 ended before b2 started.
+    // AND what the deploy script recorded: b1 ended before b2 started.
     expect(readFileSync(join(c.out, 'fifo.txt'), 'utf8').trim().split('\n')).toEqual([
       'start b1',
       'end b1',
@@ -290,11 +318,13 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
 
 describe('iwomp jobs', () => {
   it('logs --follow streams a running job and ends when the job ends', async () => {
+    // GIVEN a job whose command waits for a gate
     const c = newCase();
     await c.put('gated', '--command', './gate.sh');
     const id = jobIdOf(await c.cli(['trigger', 'gated', 'main', '--local', '--no-commit']));
     const logFile = join(c.stateDir, 'jobs', `${id}.log`);
 
+    // WHEN its log is followed, and the gate opens once the command runs
     const following = c.cli(['jobs', 'logs', id, '--follow']);
     // Open the gate only once the command runs: the follow started before the job could end.
     for (let i = 0; i < 400 && !readFileSync(logFile, 'utf8').includes('waiting for the gate'); i++) {
@@ -303,17 +333,21 @@ describe('iwomp jobs', () => {
     writeFileSync(join(c.out, 'gate'), '');
     const follow = await following;
 
+    // THEN the follow streamed the whole log and ended with the job's result
     expect(follow.code).toBe(0);
     expect(follow.stdout).toContain('waiting for the gate\ngate open\n');
     expect(follow.stdout).toMatch(new RegExp(`\\[iwomp\\] job ${id} succeeded \\(exit 0\\) in [\\d.]+s\\n$`));
     expect(follow.stderr).toBe(`» job ${id} succeeded (exit 0)\n`);
+    // AND with --json it gives the record with its log
     const json = JSON.parse((await c.cli(['jobs', 'logs', id, '--follow', '--json'])).stdout);
     expect(json).toMatchObject({ id, state: 'succeeded', exitCode: 0 });
     expect(json.log).toContain('gate open\n');
   });
 
   it('refuses an unknown id (exit 4) and a malformed one (exit 3) in one line; a damaged record is exit 5', async () => {
+    // GIVEN a fresh state directory
     const c = newCase();
+    // WHEN / THEN show, logs and logs --follow refuse an unknown id and a malformed one, each in one line
     for (const sub of [['show'], ['logs'], ['logs', '--follow']]) {
       const missing = await c.cli(['jobs', ...sub, 'app-20260101T000000-000000']);
       expect(missing.code).toBe(CliExitCode.notFound);
@@ -324,6 +358,7 @@ describe('iwomp jobs', () => {
       expect(bad.code).toBe(CliExitCode.invalidInput);
       expect(bad.stderr).toBe('iwomp: invalid job id "../registry/app"\n');
     }
+    // AND a damaged record makes show exit 5, naming its file
     mkdirSync(join(c.stateDir, 'jobs'), { recursive: true });
     writeFileSync(join(c.stateDir, 'jobs', 'broken.json'), '{"version": 1, "id": ');
     const damaged = await c.cli(['jobs', 'show', 'broken']);
@@ -332,6 +367,7 @@ describe('iwomp jobs', () => {
   });
 
   it('list reports a damaged record without hiding the other jobs, and filters by project', async () => {
+    // GIVEN a succeeded job, a failed job and a damaged record
     const c = newCase();
     await c.put('app', '--command', './deploy.sh');
     await c.put('failing', '--command', './fail.sh');
@@ -339,7 +375,9 @@ describe('iwomp jobs', () => {
     const failed = jobIdOf(await c.cli(['trigger', 'failing', 'main', '--local', '--wait', '--no-commit']));
     writeFileSync(join(c.stateDir, 'jobs', 'broken.json'), 'not json');
 
+    // WHEN the jobs are listed
     const list = await c.cli(['jobs', 'list']);
+    // THEN both jobs are listed, with one warning for the damaged record
     expect(list.code).toBe(0);
     expect(list.stderr).toBe(
       `warning: skipped ${join(c.stateDir, 'jobs', 'broken.json')}: ${join(c.stateDir, 'jobs', 'broken.json')} is not valid JSON\n`,
@@ -347,6 +385,7 @@ describe('iwomp jobs', () => {
     expect(list.stdout).toMatch(new RegExp(`^${failed} +failing +main +failed +7 `, 'm'));
     expect(list.stdout).toMatch(new RegExp(`^${ok} +app +main +succeeded +0 `, 'm'));
 
+    // AND --project keeps that project's jobs only, and refuses a bad name
     const only = JSON.parse((await c.cli(['jobs', 'list', '--project', 'failing', '--json'])).stdout);
     expect(only.map((j: JobRecord) => j.id)).toEqual([failed]);
     const badProject = await c.cli(['jobs', 'list', '--project', '../x']);
@@ -356,6 +395,7 @@ describe('iwomp jobs', () => {
 
 describe('the built CLI (dist/cli.js) in local mode', () => {
   it('registers a project served over HTTP with a token, deploys it, and passes the exit status through', async () => {
+    // GIVEN a token-protected project over HTTP, registered with the built CLI
     const c = newCase();
     const env = { ...c.env, IWOMP_BACKEND: 'local', GIT_TOKEN: TOKEN };
     const put = await runCliProcess(
@@ -376,13 +416,16 @@ describe('the built CLI (dist/cli.js) in local mode', () => {
     );
     expect(put).toMatchObject({ code: 0, stderr: '' });
 
+    // WHEN it is triggered with --wait
     const ok = await runCliProcess(['trigger', 'app', 'main', '--wait', '--no-commit'], { env, cwd: c.cwd });
+    // THEN it deploys and exits 0
     expect(ok.stderr).toContain('deploy output: branch main\n');
     expect(ok.code).toBe(0);
     const id = jobIdOf(ok);
-    // The token reached git, never the log.
+    // AND the token reached git, never the log.
     expect(readFileSync(join(c.stateDir, 'jobs', `${id}.log`), 'utf8')).not.toContain(TOKEN);
 
+    // AND a failing deploy passes its status through
     // The deploy command inherits the caller's environment, so DEPLOY_EXIT sets its status.
     const failed = await runCliProcess(['trigger', 'app', 'main', '--wait', '--no-commit', '--json'], {
       env: { ...env, DEPLOY_EXIT: '5' },
@@ -397,6 +440,7 @@ describe('the built CLI (dist/cli.js) in local mode', () => {
     });
     expect(readFileSync(join(c.out, 'deploys.txt'), 'utf8')).toBe('main\nmain\n');
 
+    // AND a branch outside the rules is rejected, with no new job
     const rejected = await runCliProcess(['trigger', 'app', 'feature', '--wait', '--no-commit'], {
       env,
       cwd: c.cwd,
@@ -407,6 +451,7 @@ describe('the built CLI (dist/cli.js) in local mode', () => {
     );
     expect(c.jobFiles()).toHaveLength(2);
 
+    // AND jobs logs shows the first job's log
     const logs = await runCliProcess(['jobs', 'logs', id], { env, cwd: c.cwd });
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('deploy output: branch main\n');

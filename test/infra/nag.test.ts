@@ -28,23 +28,30 @@ function findings(app: ReturnType<typeof testApp>, stack: Stack): string[] {
 describe('cdk-nag AwsSolutionsChecks', () => {
   for (const [name, options] of variants) {
     it(`finds nothing unacknowledged in any stack with the ${name}`, () => {
+      // GIVEN every iwomp stack built with these options
       const app = testApp();
       const stacks = addIwompStacks(app, options);
+      // WHEN / THEN cdk-nag finds nothing unacknowledged in any of them
       for (const stack of Object.values(stacks)) expect(findings(app, stack), stack.stackName).toEqual([]);
     });
   }
 
   it('reports findings when there are some (the check is live)', () => {
+    // GIVEN a stack with an unencrypted SQS queue
     const app = testApp();
     const stack = new Stack(app, 'Bad');
     new sqs.Queue(stack, 'Plain', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    // WHEN / THEN cdk-nag reports AwsSolutions-SQS4
     expect(findings(app, stack).join('\n')).toMatch(/AwsSolutions-SQS4/);
   });
 
   it('gives every acknowledgement a specific rule and a written reason', () => {
+    // GIVEN the stacks with an ECR image, a GitHub Actions role and the demo
     const app = testApp();
     addIwompStacks(app, variants[2]?.[1]);
+    // WHEN their acknowledgements are collected
     const acks = acknowledgements(app);
+    // THEN they are exactly the expected rules on the expected resources
     const ssm = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/iwomp-in-aws/*';
     const kms = 'arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*';
     expect(acks.map((a) => `${a.path} ${a.id.replace(/^Annotation::/, '')}`).sort()).toEqual(
@@ -63,6 +70,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
         'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Resource::*]',
       ].sort(),
     );
+    // AND each has a written reason longer than 60 characters
     for (const ack of acks) expect(ack.reason.length, `${ack.path} ${ack.id}`).toBeGreaterThan(60);
   });
 });

@@ -76,10 +76,13 @@ afterAll(async () => {
 
 describe('dist/launcher.js in a fresh node', () => {
   it('starts the build for the documented SNS event and logs one Powertools JSON line', async () => {
+    // GIVEN the demo project registered in moto (beforeAll), and moto recording requests
     await moto.startRecording();
 
+    // WHEN the bundle handles the documented SNS event
     const run = invoke(BUNDLE, lambdaEnv());
 
+    // THEN one build starts, with the idempotency token of the message
     expect(run.error).toBeUndefined();
     expect(run.result).toMatchObject({ accepted: 1, rejected: 0, failed: 0 });
     expect(await buildCount(codebuild, WORKER)).toBe(1);
@@ -88,6 +91,7 @@ describe('dist/launcher.js in a fresh node', () => {
       projectName: WORKER,
       idempotencyToken: idempotencyTokenFor('95df01b4-ee98-5cb9-9903-4c221d41eb5e'),
     });
+    // AND stdout holds one Powertools JSON line describing it
     const lines = run.stdout
       .split('\n')
       .filter((l) => l.trim() !== '')
@@ -106,39 +110,53 @@ describe('dist/launcher.js in a fresh node', () => {
   });
 
   it('refuses to load without WORKER_PROJECT_NAME, naming the variable', () => {
+    // GIVEN an environment without WORKER_PROJECT_NAME
+    // WHEN the bundle is loaded
     const run = invoke(BUNDLE, { ...moto.env });
+    // THEN it fails, naming the variable
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('WORKER_PROJECT_NAME: is required');
   });
 
   it('refuses a CONFIGPATH with a traversal segment', () => {
+    // GIVEN a CONFIGPATH with a '..' segment
+    // WHEN the bundle is loaded
     const run = invoke(BUNDLE, lambdaEnv({ CONFIGPATH: 'iwomp/../other' }));
+    // THEN it fails, naming CONFIGPATH
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/CONFIGPATH: invalid config path/);
   });
 
   it('fails the trigger (retryable) when the environment holds no credentials, saying where it looked', () => {
+    // GIVEN the Lambda environment without AWS keys
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...withoutKeys } = lambdaEnv();
 
+    // WHEN the bundle handles the event
     const run = invoke(BUNDLE, withoutKeys);
 
+    // THEN the trigger fails as a configuration failure naming the missing variable
     expect(run.error).toMatch(/^TriggerFailedError: 1 of 1 trigger\(s\) failed/);
     expect(run.error).toContain('AWS_ACCESS_KEY_ID: is not set');
     expect(run.stderr).toContain('"failure":"configuration"'); // Powertools writes WARN and ERROR to stderr
   });
 
   it('carries no AWS SDK credential chain beyond the environment', () => {
+    // GIVEN the text of the built bundle
     const text = readFileSync(BUNDLE, 'utf8');
+    // WHEN / THEN it holds none of the SDK's other credential providers
     for (const absent of ['credential-provider-sso', 'sso-oidc', 'AssumeRoleWithWebIdentity', 'fromIni'])
       expect(text).not.toContain(absent);
   });
 
   it('loads as index.mjs from a folder without package.json, as in the Lambda asset', () => {
+    // GIVEN the bundle copied as index.mjs into a folder without package.json
     // Lambda reads a .js file as CommonJS unless a package.json says otherwise; the asset is index.mjs.
     const dir = mkdtempSync(join(tmpdir(), 'iwomp-asset-'));
     try {
       copyFileSync(BUNDLE, join(dir, 'index.mjs'));
+      // WHEN it handles an event with no records
       const run = invoke(join(dir, 'index.mjs'), lambdaEnv(), JSON.stringify({ Records: [] }));
+      // THEN it loaded as a module and returns an empty result
       expect(run.result).toEqual({ accepted: 0, rejected: 0, failed: 0, records: [] });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,8 @@ import { parseLauncherEnv } from '../../src/launcher/env.js';
 
 describe('launcher environment', () => {
   it('reads the seed names, with CONFIGPATH defaulting to iwomp-in-aws', () => {
+    // GIVEN WORKER_PROJECT_NAME alone, then with a CONFIGPATH
+    // WHEN / THEN they parse to the worker project and a normalised config path
     expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'iwomp-worker' })).toEqual({
       configPath: 'iwomp-in-aws',
       workerProject: 'iwomp-worker',
@@ -15,7 +17,9 @@ describe('launcher environment', () => {
   });
 
   it('accepts a worker project ARN', () => {
+    // GIVEN a worker project given as a full CodeBuild ARN
     const arn = 'arn:aws:codebuild:eu-west-1:123456789012:project/iwomp-worker';
+    // WHEN / THEN the ARN is kept as it is
     expect(parseLauncherEnv({ WORKER_PROJECT_NAME: arn }).workerProject).toBe(arn);
   });
 
@@ -27,6 +31,8 @@ describe('launcher environment', () => {
     [{ WORKER_PROJECT_NAME: 'arn:aws:codebuild:eu-west-1:1:project/x' }, /^WORKER_PROJECT_NAME: /],
     [{ WORKER_PROJECT_NAME: 'w1', CONFIGPATH: 'a/../b' }, /^CONFIGPATH: invalid config path/],
   ])('refuses %j', (env, message) => {
+    // GIVEN an environment from the table
+    // WHEN / THEN parsing throws an EnvironmentError with the expected message
     expect(() => parseLauncherEnv(env)).toThrow(EnvironmentError);
     expect(() => parseLauncherEnv(env)).toThrow(message);
   });
@@ -34,6 +40,8 @@ describe('launcher environment', () => {
 
 describe('environment credentials (the Lambda bundle credential provider)', () => {
   it('reads key, secret and session token', () => {
+    // GIVEN all three credential variables
+    // WHEN / THEN they come back as SDK credentials
     expect(
       readEnvCredentials({
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -44,12 +52,15 @@ describe('environment credentials (the Lambda bundle credential provider)', () =
   });
 
   it('names the missing variable and never the values it has', () => {
+    // GIVEN an environment missing one of the two keys
+    // WHEN / THEN the error names the missing variable
     expect(() => readEnvCredentials({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE' })).toThrow(
       /^AWS_SECRET_ACCESS_KEY: is not set/,
     );
     expect(() => readEnvCredentials({ AWS_SECRET_ACCESS_KEY: 's3cr3t' })).toThrow(
       /^AWS_ACCESS_KEY_ID: is not set/,
     );
+    // AND the message never carries the secret value it was given
     try {
       readEnvCredentials({ AWS_SECRET_ACCESS_KEY: 's3cr3t' });
     } catch (error) {

@@ -68,16 +68,16 @@ afterAll(async () => {
 
 describe('launcher against moto (SSM registry, CodeBuild worker project)', () => {
   it('starts exactly one build for a registered project, with exactly the three overrides and the token', async () => {
-    // Prepare
+    // GIVEN the documented SNS event, and moto recording requests
     const event = fixture('sns-event.json');
     const before = await buildCount(codebuild, WORKER);
     await moto.startRecording();
     const logger = recordingLogger();
 
-    // Act
+    // WHEN the launcher handles it
     const summary = await handleSnsEvent(event, deps(logger));
 
-    // Assess
+    // THEN one build starts, with exactly PROJECTNAME, GITBRANCH and the idempotency token
     expect(summary).toMatchObject({ accepted: 1, rejected: 0, failed: 0 });
     expect(await buildCount(codebuild, WORKER)).toBe(before + 1);
     const requests = await startBuildRequests(moto);
@@ -91,6 +91,7 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
         idempotencyToken: idempotencyTokenFor('95df01b4-ee98-5cb9-9903-4c221d41eb5e'),
       },
     ]);
+    // AND one info line says the trigger was accepted, with its build id
     const record = summary.records[0];
     expect(record?.outcome).toBe('accepted');
     expect(logger.lines).toEqual([
@@ -162,11 +163,14 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('passes the commit CI tested as GITCOMMIT, and a refs/heads/ branch in its short form', async () => {
+    // GIVEN a message with a commit and a refs/heads/ branch
     await moto.startRecording();
     const message = JSON.stringify({ project: 'demo', branch: 'refs/heads/main', commit: COMMIT });
 
+    // WHEN the launcher handles it
     await handleSnsEvent(snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000001', message }), deps());
 
+    // THEN the build gets GITCOMMIT and the short branch name
     const [request] = await startBuildRequests(moto);
     expect(request?.environmentVariablesOverride).toEqual([
       { name: 'PROJECTNAME', value: 'demo', type: 'PLAINTEXT' },
@@ -176,16 +180,19 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('starts no build for an unregistered project, and says so', async () => {
+    // GIVEN a message for a project that is not registered
     const before = await buildCount(codebuild, WORKER);
     await moto.startRecording();
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'nobody', branch: 'main' });
 
+    // WHEN the launcher handles it
     const summary = await handleSnsEvent(
       snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000002', message }),
       deps(logger),
     );
 
+    // THEN it is rejected, no build starts, and a warning names the missing parameter
     expect(summary).toMatchObject({ accepted: 0, rejected: 1, failed: 0 });
     expect(await startBuildRequests(moto)).toEqual([]);
     expect(await buildCount(codebuild, WORKER)).toBe(before);
@@ -201,15 +208,18 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('starts no build for a branch outside the project rules', async () => {
+    // GIVEN a message for demo on a branch its rules do not allow
     await moto.startRecording();
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'demo', branch: 'feature/x' });
 
+    // WHEN the launcher handles it
     await handleSnsEvent(
       snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000003', message }),
       deps(logger),
     );
 
+    // THEN no build starts, and the reason names the allowed branches
     expect(await startBuildRequests(moto)).toEqual([]);
     expect(logger.lines[0]?.attributes.reason).toBe(
       "branch 'feature/x' may not deploy project 'demo' (allowed: main, release/*)",
@@ -217,19 +227,23 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('reads a SecureString config, and neither logs nor sends its secret', async () => {
+    // GIVEN a message for the project registered as a SecureString with a token
     await moto.startRecording();
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'private', branch: 'anything/goes' });
 
+    // WHEN the launcher handles it
     const summary = await handleSnsEvent(
       snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000004', message }),
       deps(logger),
     );
 
+    // THEN a build starts, and the parameter was read with decryption
     expect(summary.accepted).toBe(1);
     const requests = await moto.recordedRequests();
     const getParameter = requests.find((r) => r.body.includes('/iwomp-in-aws/private'));
     expect(JSON.parse(getParameter?.body ?? '{}')).toMatchObject({ WithDecryption: true });
+    // AND the token is neither sent to CodeBuild nor logged
     const startBuilds = await startBuildRequests(moto);
     expect(startBuilds).toHaveLength(1);
     expect(JSON.stringify(startBuilds)).not.toContain(TOKEN);
@@ -237,6 +251,7 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('rejects a project whose registry document is invalid, without echoing its secret', async () => {
+    // GIVEN a SecureString registry document with a token and an invalid deployDir
     await register(
       ssm,
       CONFIG_PATH,
@@ -248,11 +263,13 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'broken', branch: 'main' });
 
+    // WHEN the launcher handles a message for it
     const summary = await handleSnsEvent(
       snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000005', message }),
       deps(logger),
     );
 
+    // THEN it is rejected naming the bad key, no build starts, and the token is not logged
     expect(summary.rejected).toBe(1);
     expect(await startBuildRequests(moto)).toEqual([]);
     expect(logger.lines[0]?.attributes.reason).toMatch(/^\/iwomp-in-aws\/broken: deployDir: /);
@@ -260,14 +277,17 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('sends the same idempotency token for a repeated MessageId, and another for another message', async () => {
+    // GIVEN a message, and another with a different MessageId
     await moto.startRecording();
     const message = JSON.stringify({ project: 'demo', branch: 'main' });
     const first = snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000006', message });
 
+    // WHEN the first is handled twice, then the other once
     await handleSnsEvent(first, deps());
     await handleSnsEvent(first, deps()); // SNS redelivery or a Lambda retry: same MessageId
     await handleSnsEvent(snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000007', message }), deps());
 
+    // THEN the repeat carries the same token, the other message another
     const tokens = (await startBuildRequests(moto)).map((r) => r.idempotencyToken);
     expect(tokens).toHaveLength(3);
     expect(tokens[0]).toBe(idempotencyTokenFor('c0ffee00-0000-4000-8000-000000000006'));
@@ -277,13 +297,16 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('handles every record of a mixed batch: only the valid, authorized ones start builds', async () => {
+    // GIVEN the mixed batch fixture: two valid triggers among four bad ones
     const event = fixture('sns-mixed-batch.json') as { Records: Array<{ Sns: { MessageId: string } }> };
     const before = await buildCount(codebuild, WORKER);
     await moto.startRecording();
     const logger = recordingLogger();
 
+    // WHEN the launcher handles it
     const summary = await handleSnsEvent(event, deps(logger));
 
+    // THEN only the two valid records are accepted, each rejection saying why
     expect(summary.records.map((r) => r.outcome)).toEqual([
       'accepted',
       'rejected',
@@ -300,6 +323,7 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
       "branch 'feature/x' may not deploy project 'demo' (allowed: main, release/*)",
       '',
     ]);
+    // AND exactly their two builds start, with their tokens and branches
     expect(await buildCount(codebuild, WORKER)).toBe(before + 2);
     const requests = await startBuildRequests(moto);
     expect(requests.map((r) => r.idempotencyToken)).toEqual([
@@ -310,21 +334,24 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
       { name: 'PROJECTNAME', value: 'demo', type: 'PLAINTEXT' },
       { name: 'GITBRANCH', value: 'release/1.0', type: 'PLAINTEXT' },
     ]);
-    // One log line per record, each naming its message.
+    // AND one log line per record, each naming its message
     expect(logger.lines.map((l) => l.attributes.messageId)).toEqual(
       event.Records.map((r) => r.Sns.MessageId),
     );
   });
 
   it('fails (throws, so Lambda retries) when the worker project does not exist', async () => {
+    // GIVEN a launcher whose worker project does not exist
     const logger = recordingLogger();
     const message = JSON.stringify({ project: 'demo', branch: 'main' });
 
+    // WHEN it handles a valid trigger
     const run = handleSnsEvent(
       snsEvent({ messageId: 'c0ffee00-0000-4000-8000-000000000008', message }),
       deps(logger, 'no-such-worker'),
     );
 
+    // THEN it throws, so Lambda retries, and logs a configuration failure
     const error = await run.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TriggerFailedError);
     expect((error as Error).message).toMatch(/worker project 'no-such-worker' not found in CodeBuild/);
@@ -335,10 +362,13 @@ describe('launcher against moto (SSM registry, CodeBuild worker project)', () =>
   });
 
   it('maps a missing worker project to a configuration JobStartError in the adapter', async () => {
+    // GIVEN a launcher for a worker project that does not exist
     const launcher = new CodeBuildJobLauncher({ projectName: 'no-such-worker', codebuild });
 
+    // WHEN it starts a build
     const error = await launcher.start({ project: 'demo', branch: 'main' }).catch((e: unknown) => e);
 
+    // THEN it fails with a configuration JobStartError
     expect(error).toBeInstanceOf(JobStartError);
     expect(error).toMatchObject({ kind: 'configuration' });
   });

@@ -77,11 +77,14 @@ afterAll(async () => {
 
 describe('transient CodeBuild failures', () => {
   it('throws when CodeBuild throttles, so Lambda retries the event', async () => {
+    // GIVEN CodeBuild throttling every StartBuild
     cb.on(StartBuildCommand).rejects(throttled());
     const logger = recordingLogger();
 
+    // WHEN a trigger for a registered project arrives
     const error = await handleSnsEvent(snsEvent(good('t-1')), deps(logger)).catch((e: unknown) => e);
 
+    // THEN the handler throws, so Lambda retries, and logs one transient failure
     expect(error).toBeInstanceOf(TriggerFailedError);
     expect((error as Error).message).toBe(
       '1 of 1 trigger(s) failed and will be retried: t-1: CodeBuild is throttling StartBuild, retry later ' +
@@ -104,27 +107,30 @@ describe('transient CodeBuild failures', () => {
   });
 
   it('never throws on the rejected path, even while CodeBuild throttles', async () => {
+    // GIVEN CodeBuild throttling every StartBuild
     cb.on(StartBuildCommand).rejects(throttled());
 
+    // WHEN a trigger for an unregistered project arrives
     const summary = await handleSnsEvent(snsEvent(unregistered('t-2')), deps());
 
+    // THEN it is rejected without calling CodeBuild, and nothing throws
     expect(summary).toMatchObject({ accepted: 0, rejected: 1, failed: 0 });
     expect(cb.commandCalls(StartBuildCommand)).toHaveLength(0);
   });
 
   it('handles every record before throwing; the retry re-sends the accepted record with the same token', async () => {
-    // Prepare: the first StartBuild succeeds, the second is throttled.
+    // GIVEN the first StartBuild succeeds, the second is throttled
     cb.on(StartBuildCommand)
       .resolvesOnce({ build: { id: `${WORKER}:first` } })
       .rejectsOnce(throttled())
       .resolves({ build: { id: `${WORKER}:again` } });
     const event = snsEvent(good('b-1'), unregistered('b-2'), good('b-3'));
 
-    // Act: first delivery fails on b-3; Lambda retries the whole event.
+    // WHEN the first delivery fails on b-3, and Lambda retries the whole event
     const error = await handleSnsEvent(event, deps()).catch((e: unknown) => e);
     const retry = await handleSnsEvent(event, deps());
 
-    // Assess
+    // THEN the first delivery handled all three records, and the retry re-sent b-1 and b-3 with their tokens
     expect(error).toBeInstanceOf(TriggerFailedError);
     expect((error as TriggerFailedError).summary.records.map((r) => r.outcome)).toEqual([
       'accepted',
@@ -144,15 +150,18 @@ describe('transient CodeBuild failures', () => {
 
 describe('transient registry failures', () => {
   it('throws when SSM cannot be reached, and starts nothing', async () => {
+    // GIVEN a registry whose SSM endpoint refuses connections
     // A real refused connection: nothing listens on port 1.
     const offline = new SSMClient({ ...moto.clientConfig, endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
     const logger = recordingLogger();
 
+    // WHEN a trigger arrives
     const error = await handleSnsEvent(snsEvent(good('s-1')), {
       ...deps(logger),
       registry: new SsmRegistry({ configPath: 'iwomp-in-aws', ssm: offline }),
     }).catch((e: unknown) => e);
 
+    // THEN the handler throws, logs a transient failure, and starts nothing
     expect(error).toBeInstanceOf(TriggerFailedError);
     expect(logger.lines[0]?.attributes).toMatchObject({
       outcome: 'failed',
@@ -165,6 +174,7 @@ describe('transient registry failures', () => {
 
 describe('registry failures that need a fix, not a wait', () => {
   it('marks an SSM access denial as a configuration failure, and still throws', async () => {
+    // GIVEN an SSM client that is denied GetParameter
     const denied = new SSMClient(moto.clientConfig);
     const ssmStub = mockClient(denied);
     ssmStub.on(GetParameterCommand).rejects(
@@ -177,11 +187,13 @@ describe('registry failures that need a fix, not a wait', () => {
     );
     const logger = recordingLogger();
     try {
+      // WHEN a trigger arrives
       const error = await handleSnsEvent(snsEvent(good('d-1')), {
         ...deps(logger),
         registry: new SsmRegistry({ configPath: 'iwomp-in-aws', ssm: denied }),
       }).catch((e: unknown) => e);
 
+      // THEN the handler throws, and logs a configuration failure
       expect(error).toBeInstanceOf(TriggerFailedError);
       expect(logger.lines[0]?.attributes).toMatchObject({
         outcome: 'failed',
@@ -243,20 +255,25 @@ describe('CodeBuild error mapping', () => {
   ];
 
   it.each(cases)('%s', async (_name, failure, kind, message) => {
+    // GIVEN CodeBuild failing StartBuild as in the table
     cb.on(StartBuildCommand).rejects(failure as Error);
     const launcher = new CodeBuildJobLauncher({ projectName: WORKER, codebuild });
 
+    // WHEN the launcher starts a build
     const error = await launcher.start({ project: 'demo', branch: 'main' }).catch((e: unknown) => e);
 
+    // THEN it fails with a one-line JobStartError of the expected kind, carrying the cause
     expect(error).toBeInstanceOf(JobStartError);
     expect(error).toMatchObject({ kind, message: expect.stringMatching(message), cause: failure });
     expect((error as Error).message).not.toContain('\n');
   });
 
   it('fails when CodeBuild answers without a build id', async () => {
+    // GIVEN CodeBuild answering StartBuild without a build
     cb.on(StartBuildCommand).resolves({});
     const launcher = new CodeBuildJobLauncher({ projectName: WORKER, codebuild });
 
+    // WHEN / THEN starting a build fails, saying no id was sent
     await expect(launcher.start({ project: 'demo', branch: 'main' })).rejects.toThrow(/sent no id/);
   });
 });

@@ -42,7 +42,7 @@ function npmStart(
 
 describe('npm start (the README demo)', () => {
   it('from a clean checkout: builds, deploys main, rejects the feature branch, writes only dist/ and .iwomp/', async () => {
-    // A clean checkout: the package's files as git sees them, without dist/ or a state directory.
+    // GIVEN a clean checkout: the package's files as git sees them, without dist/ or a state directory.
     const checkout = join(root, 'checkout');
     for (const file of git(PACKAGE, 'ls-files', '--cached', '--others', '--exclude-standard').split('\n')) {
       if (file !== '' && existsSync(join(PACKAGE, file))) cpSync(join(PACKAGE, file), join(checkout, file));
@@ -53,8 +53,10 @@ describe('npm start (the README demo)', () => {
     const tmp = join(root, 'tmp');
     mkdirSync(tmp);
 
+    // WHEN npm start runs the demo in it
     const { code, output } = await npmStart(checkout, { IWOMP_STATE_DIR: '', TMPDIR: tmp });
 
+    // THEN it exits 0, having deployed main and rejected the feature branch
     expect(output).not.toMatch(/iwomp demo: /);
     expect(code).toBe(0);
     expect(output).toMatch(/accepted: job demo-\S+/);
@@ -64,7 +66,7 @@ describe('npm start (the README demo)', () => {
     expect(output).toContain(
       "rejected: branch 'feature/new-greeting' may not deploy project 'demo' (allowed: main)",
     );
-    // It goes through the CLI and shows the commands a user types, and where to look next.
+    // AND it goes through the CLI and shows the commands a user types, and where to look next.
     expect(output).toContain(
       '$ npx iwomp projects put demo --local --git-url file://$PWD/.iwomp/demo/repo --command ./deploy.sh',
     );
@@ -74,14 +76,14 @@ describe('npm start (the README demo)', () => {
     const jobId = /accepted: job (demo-\S+)/.exec(output)?.[1];
     expect(output).toContain(`npx iwomp jobs logs ${jobId}`);
     expect(output).toContain('docs/infra.md');
-    // The deploy really happened: the site exists, built from main.
+    // AND the deploy really happened: the site exists, built from main.
     expect(readFileSync(join(stateDir, 'demo', 'site', 'index.html'), 'utf8')).toContain(
       'Hello from the main branch!',
     );
-    // Exactly one job: the rejected trigger created none.
+    // AND exactly one job: the rejected trigger created none.
     const jobs = readdirSync(join(stateDir, 'jobs')).filter((n) => n.endsWith('.json'));
     expect(jobs).toHaveLength(1);
-    // Nothing left behind: no work directory, no temp file (tsx keeps its own compile cache there).
+    // AND nothing left behind: no work directory, no temp file (tsx keeps its own compile cache there).
     expect(readdirSync(join(stateDir, 'work'))).toEqual([]);
     expect(readdirSync(tmp).filter((n) => !n.startsWith('tsx-'))).toEqual([]);
     const added = listFiles(checkout).filter((f) => !before.includes(f));
