@@ -181,7 +181,6 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const param = (name: string) => `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/iwomp-in-aws/${name}`;
 
 describe('the launcher role', () => {
   it('reads the registry and starts the worker project', async () => {
@@ -282,6 +281,29 @@ describe('the worker role', () => {
         'implicit-deny',
       );
     }
+  });
+
+  it('in moto, its session assumes the demo role and is refused the bootstrap roles', async () => {
+    // GIVEN an STS client as the worker's session (moto checks the identity side on the role's ARN)
+    const sts = new STSClient(roleClientConfig(moto, workerCreds));
+    const assume = (RoleArn: string) =>
+      outcome(() =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn,
+            RoleSessionName: 'iwomp-demo-test',
+            SourceIdentity: 'iwomp-demo',
+            Tags: Object.entries(SESSION_TAGS).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        ),
+      );
+    // WHEN it assumes the demo role, then each bootstrap role (open trust in moto)
+    const demo = await assume(demoRole.arn);
+    const bootstrap = [await assume(BOOTSTRAP_DEPLOY_ROLE), await assume(BOOTSTRAP_PUBLISHING_ROLE)];
+    // THEN only the deploy role
+    expect(demo).toBe('ok');
+    expect(bootstrap).toEqual(['AccessDenied', 'AccessDenied']);
+    sts.destroy();
   });
 
   it('holds no deploy rights of its own (no CloudFormation, no SQS, no write to its source)', () => {
