@@ -10,7 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import {
+  CodeBuildClient,
+  type ComputeType,
+  CreateProjectCommand,
+  StartBuildCommand,
+} from '@aws-sdk/client-codebuild';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -136,7 +141,11 @@ beforeAll(async () => {
         name,
         source: { type: 'S3', location: `${name}-bucket/source.zip` },
         artifacts: { type: 'NO_ARTIFACTS' },
-        environment: { type: 'LINUX_CONTAINER', image: worker.image, computeType: worker.computeType },
+        environment: {
+          type: 'LINUX_CONTAINER',
+          image: worker.image,
+          computeType: worker.computeType as ComputeType,
+        },
         serviceRole: worker.serviceRoleArn,
       }),
     );
@@ -180,7 +189,6 @@ afterAll(async () => {
   await moto?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
 });
-
 
 describe('the launcher role', () => {
   it('reads the registry and starts the worker project', async () => {
