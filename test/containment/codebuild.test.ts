@@ -171,9 +171,10 @@ describe('the worker build, emulated from the synthesized project', () => {
     const commands = project.buildSpec.phases?.build?.commands ?? [];
     expect(commands[0]).toMatch(/\| sha256sum --check --strict --quiet$/);
     expect(commands[0]).toContain(`  ${WORKER_FILE}'`);
-    expect(project.environmentVariables.IWOMP_RUN_AS).toBe('codebuild-user');
     // AND the command ran as the unprivileged user
     expect(readFileSync(join(out, 'user'), 'utf8').trim()).toBe('codebuild-user');
+    // (the project tells the worker whom to switch to)
+    expect(project.environmentVariables.IWOMP_RUN_AS).toBe('codebuild-user');
     // AND the skipped CDK CLI install is said, not hidden
     expect(build.notes).toContainEqual(
       expect.stringMatching(/^command skipped \(skipCommands\): npm install --global/),
