@@ -381,6 +381,17 @@ export interface RunBuildOptions {
   readonly timeoutMs?: number;
   /** Keep the build's directory (source and scratch) after the build. @default false */
   readonly keep?: boolean;
+  /**
+   * Buildspec commands not run (each one reported in `notes`), e.g. an install that would reach
+   * the network: `[/^npm install --global .*aws-cdk@/]`, with the tool put on PATH by the test.
+   * @default - every command runs
+   */
+  readonly skipCommands?: readonly RegExp[];
+  /**
+   * Called with the unpacked source directory before the build runs: a test may change the source
+   * as whoever could write the S3 object would.
+   */
+  readonly beforeBuild?: (srcDir: string) => void;
 }
 
 export interface PhaseResult {
@@ -412,6 +423,11 @@ export async function runBuild(
 ): Promise<BuildResult> {
   const spec = project.buildSpec;
   const notes = skippedNotes(spec);
+  const skip = (command: string): boolean => {
+    const skipped = (options.skipCommands ?? []).some((pattern) => pattern.test(command));
+    if (skipped) notes.push(`command skipped (skipCommands): ${command}`);
+    return skipped;
+  };
   for (const name of Object.keys({ ...options.overrides, ...options.containerEnv })) {
     if (name.startsWith('CODEBUILD_'))
       throw new Error(`codebuild-emulator: ${name} is reserved for CodeBuild`);
@@ -435,6 +451,7 @@ export async function runBuild(
   mkdirSync(srcDir);
   try {
     if (project.source.type === 'S3') unpack(project.source.assetPath, srcDir);
+    options.beforeBuild?.(srcDir);
 
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -461,7 +478,7 @@ export async function runBuild(
         ? { CODEBUILD_SOURCE_VERSION: `arn:aws:s3:::${project.source.bucket}/${project.source.key}` }
         : {}),
     };
-    const run = await runShell(buildScript(spec), env, runAs, options.timeoutMs ?? 120_000);
+    const run = await runShell(buildScript(spec, skip), env, runAs, options.timeoutMs ?? 120_000);
     const phases = phaseResults(spec, run.statusLines, run.code);
     const failed = phases.find((p) => p.status === 'FAILED');
     return {
@@ -528,7 +545,7 @@ function encoded(command: string): string {
  * One bash script for the whole build. Phase results go to fd 9 (a pipe to the emulator), which
  * every command runs without; a phase that ends the shell (`exit`) is caught by its missing result.
  */
-function buildScript(spec: BuildSpec): string {
+function buildScript(spec: BuildSpec, skip: (command: string) => boolean): string {
   const lines = [
     'exec 9>&3 3>&-',
     'cd "$CODEBUILD_SRC_DIR" || exit 1',
@@ -540,9 +557,11 @@ function buildScript(spec: BuildSpec): string {
     const runs = name === 'post_build' ? '[ "$__iwomp_mode" != none ]' : '[ "$__iwomp_mode" = all ]';
     lines.push(`if ${runs}; then`, `  printf 'start ${name}\\n' >&9`, '  __iwomp_rc=0');
     for (const command of phase.commands ?? []) {
+      if (skip(command)) continue;
       lines.push(`  if [ $__iwomp_rc -eq 0 ]; then { eval ${encoded(command)}; } 9>&-; __iwomp_rc=$?; fi`);
     }
     for (const command of phase.finally ?? []) {
+      if (skip(command)) continue;
       lines.push(
         `  { eval ${encoded(command)}; } 9>&-; __iwomp_f=$?`,
         '  [ $__iwomp_rc -eq 0 ] && __iwomp_rc=$__iwomp_f',

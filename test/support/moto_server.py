@@ -13,6 +13,11 @@
    Logs...) with an XML body, which SDK v3 reports as `SyntaxError: Unexpected token '<'`. AWS
    answers `{"__type":"AccessDeniedException"}`; so does the harness, so a test can tell a denial
    from a broken answer.
+
+4. STS AssumeRole checked against the role asked for. moto checks it against `*`, so a caller
+   allowed `sts:AssumeRole` on some roles only (the worker: roles on /iwomp-deploy/) is refused
+   every role. AWS checks the role's ARN; so does the harness. (Trust, source identity and session
+   tags remain unchecked by moto: iam-eval.ts decides those.)
 """
 import datetime
 import json
@@ -25,6 +30,7 @@ from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.core.utils import unix_time
 from moto.server import main
 from moto.ssm.responses import SimpleSystemManagerResponse
+from moto.sts.responses import TokenResponse
 from moto.utilities.utils import get_partition
 
 _EPOCH = datetime.datetime(1970, 1, 1)
@@ -122,6 +128,18 @@ def _determine(resources_of):
 
 
 SimpleSystemManagerResponse._determine_resource = _determine(_ssm_resources)
+
+
+def _sts_resources(self):
+    # 4. Query protocol: the role is a form parameter of AssumeRole (and its web identity kin).
+    if self._get_action() in ("AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"):
+        role = self.querystring.get("RoleArn", [None])[0]
+        if isinstance(role, str) and role:
+            return [role]
+    return ["*"]
+
+
+TokenResponse._determine_resource = _determine(_sts_resources)
 CodeBuildResponse._determine_resource = _determine(_codebuild_resources)
 
 _original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action

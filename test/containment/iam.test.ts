@@ -1,0 +1,429 @@
+/**
+ * Containment in IAM, enforced: the seed app (`addIwompStacks(app, { demo: true })`) synthesized
+ * with its bundles, its roles and policies created in moto with IAM checked on every call, and the
+ * trust side (source identity, session tags, trust policies) decided by iam-eval.ts with the
+ * template's real policies. What each role may do, and what a deploy command with the demo
+ * project's credentials cannot reach.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  CodeBuildClient,
+  type ComputeType,
+  CreateProjectCommand,
+  StartBuildCommand,
+} from '@aws-sdk/client-codebuild';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addIwompStacks } from '../../src/infra/stacks.js';
+import { cdkJsonContext } from '../infra/helpers.js';
+import type { CfnTemplate } from '../support/cfn-resolve.js';
+import {
+  type EmulatedProject,
+  loadCodeBuildProject,
+  stackFromAssembly,
+} from '../support/codebuild-emulator.js';
+import { canAssumeRole, isAllowed, type PolicyDocument } from '../support/iam-eval.js';
+import { type Moto, startMoto } from '../support/moto.js';
+import {
+  assumeRole,
+  createTemplateIam,
+  type DeployedRole,
+  type RoleCredentials,
+  roleClientConfig,
+  roleEnv,
+  type TemplateIam,
+} from '../support/template-iam.js';
+
+const run = promisify(execFile);
+
+// Synthesis with bundling and moto: ~20 s idle, several times that on a loaded machine.
+const SETUP_TIMEOUT_MS = 150_000;
+const ACCOUNT = '123456789012';
+const COMMIT = 'a'.repeat(40);
+const SESSION_TAGS = { 'iwomp:project': 'demo', 'iwomp:branch': 'main', 'iwomp:commit': COMMIT };
+// The CDK bootstrap roles (default qualifier): what the seed's worker could assume.
+const BOOTSTRAP_DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-deploy-role-${ACCOUNT}-us-east-1`;
+const BOOTSTRAP_PUBLISHING_ROLE = `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-file-publishing-role-${ACCOUNT}-us-east-1`;
+// A bootstrap role's trust as `cdk bootstrap` writes it: the whole account, so only the caller's
+// own identity policy stands between a role of the account and it.
+const ACCOUNT_TRUST: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    },
+  ],
+};
+
+let root: string;
+let moto: Moto;
+let iam: TemplateIam;
+let worker: EmulatedProject;
+let launcherRole: DeployedRole;
+let workerRole: DeployedRole;
+let demoRole: DeployedRole;
+let launcherCreds: RoleCredentials;
+let workerCreds: RoleCredentials;
+let demoCreds: RoleCredentials;
+let otherProjectName: string;
+
+/** The AWS error name of a call, or 'ok'. */
+async function outcome(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+    return 'ok';
+  } catch (error) {
+    return (error as Error).name;
+  }
+}
+
+/** The real aws CLI as a role's session: exit code and output. */
+async function awsCli(creds: RoleCredentials, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await run('aws', args, {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...roleEnv(moto, creds) },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'iwomp-containment-iam-'));
+  const motoStarting = startMoto({ enforceIam: true });
+  // GIVEN the seed app with the demo project, synthesized with its bundles
+  const app = new App({
+    outdir: join(root, 'cdk.out'),
+    context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': ['iwomp'] },
+  });
+  addIwompStacks(app, { demo: true });
+  const assembly = app.synth();
+  const iwomp = stackFromAssembly(assembly, 'iwomp');
+  const policies = assembly.getStackByName('iwomp-policies').template as CfnTemplate;
+
+  // AND its roles and policies in moto, IAM enforced (the pipeline first, as it deploys)
+  moto = await motoStarting;
+  iam = await createTemplateIam(moto, [
+    { stackName: 'iwomp', template: iwomp.template },
+    { stackName: 'iwomp-policies', template: policies },
+  ]);
+  worker = loadCodeBuildProject(iwomp, { account: moto.account, region: moto.region });
+  launcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineLauncherRole'));
+  workerRole = iam.role(worker.serviceRoleArn);
+  demoRole = iam.role((r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'));
+
+  // AND, as the admin: the registry, the worker project and another one, the worker's asset object
+  // and the bootstrap roles (open trust in moto: only the caller's identity policy can refuse)
+  const ssm = new SSMClient(moto.clientConfig);
+  for (const name of ['demo', 'other', '_default']) {
+    await ssm.send(
+      new PutParameterCommand({ Name: `/iwomp-in-aws/${name}`, Type: 'String', Value: `{"doc":"${name}"}` }),
+    );
+  }
+  ssm.destroy();
+  const codebuild = new CodeBuildClient(moto.clientConfig);
+  otherProjectName = 'someone-elses-project';
+  for (const name of [worker.name, otherProjectName]) {
+    await codebuild.send(
+      new CreateProjectCommand({
+        name,
+        source: { type: 'S3', location: `${name}-bucket/source.zip` },
+        artifacts: { type: 'NO_ARTIFACTS' },
+        environment: {
+          type: 'LINUX_CONTAINER',
+          image: worker.image,
+          computeType: worker.computeType as ComputeType,
+        },
+        serviceRole: worker.serviceRoleArn,
+      }),
+    );
+  }
+  codebuild.destroy();
+  if (worker.source.type !== 'S3') throw new Error('the worker project has no S3 source');
+  const admin = { ...moto.env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' };
+  const body = join(root, 'worker.zip');
+  writeFileSync(body, 'the worker bundle');
+  await run('aws', ['s3api', 'create-bucket', '--bucket', worker.source.bucket], { env: admin });
+  await run(
+    'aws',
+    ['s3api', 'put-object', '--bucket', worker.source.bucket, '--key', worker.source.key, '--body', body],
+    { env: admin },
+  );
+  const iamClient = new IAMClient(moto.clientConfig);
+  for (const arn of [BOOTSTRAP_DEPLOY_ROLE, BOOTSTRAP_PUBLISHING_ROLE]) {
+    await iamClient.send(
+      new CreateRoleCommand({
+        RoleName: arn.slice(arn.lastIndexOf('/') + 1),
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
+  }
+  iamClient.destroy();
+
+  // AND a session of each role (the demo one as the worker opens it: source identity and tags)
+  launcherCreds = await assumeRole(moto, launcherRole.arn, { sessionName: 'launcher' });
+  workerCreds = await assumeRole(moto, workerRole.arn, { sessionName: 'AWSCodeBuild-test' });
+  demoCreds = await assumeRole(moto, demoRole.arn, {
+    sessionName: 'iwomp-demo-test',
+    sourceIdentity: 'iwomp-demo',
+    tags: SESSION_TAGS,
+  });
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  await moto?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the launcher role', () => {
+  it('reads the registry and starts the worker project', async () => {
+    // GIVEN clients as the launcher's session
+    const ssm = new SSMClient(roleClientConfig(moto, launcherCreds));
+    const codebuild = new CodeBuildClient(roleClientConfig(moto, launcherCreds));
+    // WHEN it reads a project and starts the worker
+    const read = await ssm.send(new GetParameterCommand({ Name: '/iwomp-in-aws/demo' }));
+    const started = await codebuild.send(new StartBuildCommand({ projectName: worker.name }));
+    // THEN both succeed
+    expect(read.Parameter?.Value).toBe('{"doc":"demo"}');
+    expect(started.build?.projectName).toBe(worker.name);
+    ssm.destroy();
+    codebuild.destroy();
+  });
+
+  it('may start no other project and write nothing in the registry', async () => {
+    // GIVEN clients as the launcher's session
+    const ssm = new SSMClient(roleClientConfig(moto, launcherCreds));
+    const codebuild = new CodeBuildClient(roleClientConfig(moto, launcherCreds));
+    // WHEN it starts another project, or writes a parameter
+    const other = await outcome(() =>
+      codebuild.send(new StartBuildCommand({ projectName: otherProjectName })),
+    );
+    const put = await outcome(() =>
+      ssm.send(new PutParameterCommand({ Name: '/iwomp-in-aws/demo', Value: '{}', Overwrite: true })),
+    );
+    // THEN both are denied
+    expect(other).toBe('AccessDeniedException');
+    expect(put).toBe('AccessDeniedException');
+    ssm.destroy();
+    codebuild.destroy();
+  });
+});
+
+describe('the worker role', () => {
+  it('reads the registry and may write nothing in it', async () => {
+    // GIVEN a client as the worker's session
+    const ssm = new SSMClient(roleClientConfig(moto, workerCreds));
+    // WHEN it reads a project and writes one
+    const read = await ssm.send(
+      new GetParameterCommand({ Name: '/iwomp-in-aws/demo', WithDecryption: true }),
+    );
+    const put = await outcome(() =>
+      ssm.send(new PutParameterCommand({ Name: '/iwomp-in-aws/demo', Value: '{}', Overwrite: true })),
+    );
+    // THEN it reads, and the write is denied
+    expect(read.Parameter?.Value).toBe('{"doc":"demo"}');
+    expect(put).toBe('AccessDeniedException');
+    ssm.destroy();
+  });
+
+  it("assumes the demo deploy role with the demo project's source identity and its three tags", () => {
+    // WHEN the worker asks for the demo role as the worker does (real trust and identity policies)
+    const answer = canAssumeRole({
+      caller: { roleArn: workerRole.arn, identityPolicies: iam.identityPolicies(workerRole) },
+      target: { roleArn: demoRole.arn, trustPolicy: demoRole.trustPolicy, tags: demoRole.tags },
+      sourceIdentity: 'iwomp-demo',
+      sessionTags: SESSION_TAGS,
+    });
+    // THEN it is allowed, and the role is on the deploy path
+    expect(answer.reason).toBe('');
+    expect(answer.allowed).toBe(true);
+    expect(demoRole.arn).toMatch(/^arn:aws:iam::123456789012:role\/iwomp-deploy\//);
+  });
+
+  it("cannot assume the demo role for another project's source identity, nor with tags of its own choosing", () => {
+    // WHEN the worker asks for the demo role as project `other`, or with an extra tag
+    const asOther = canAssumeRole({
+      caller: { roleArn: workerRole.arn, identityPolicies: iam.identityPolicies(workerRole) },
+      target: { roleArn: demoRole.arn, trustPolicy: demoRole.trustPolicy, tags: demoRole.tags },
+      sourceIdentity: 'iwomp-other',
+      sessionTags: { ...SESSION_TAGS, 'iwomp:project': 'other' },
+    });
+    const extraTag = canAssumeRole({
+      caller: { roleArn: workerRole.arn, identityPolicies: iam.identityPolicies(workerRole) },
+      target: { roleArn: demoRole.arn, trustPolicy: demoRole.trustPolicy, tags: demoRole.tags },
+      sourceIdentity: 'iwomp-demo',
+      sessionTags: { ...SESSION_TAGS, admin: 'true' },
+    });
+    // THEN both are denied
+    expect(asOther.allowed).toBe(false);
+    expect(extraTag.allowed).toBe(false);
+  });
+
+  it('cannot assume a role outside /iwomp-deploy/: the CDK bootstrap roles trust the whole account', () => {
+    for (const target of [BOOTSTRAP_DEPLOY_ROLE, BOOTSTRAP_PUBLISHING_ROLE]) {
+      // WHEN the worker asks for a bootstrap role, which trusts any role of the account (plainly:
+      // the bootstrap trust has no sts:SetSourceIdentity, so a source identity would be refused there)
+      const answer = canAssumeRole({
+        caller: { roleArn: workerRole.arn, identityPolicies: iam.identityPolicies(workerRole) },
+        target: { roleArn: target, trustPolicy: ACCOUNT_TRUST },
+      });
+      // THEN its own identity policy refuses it
+      expect(answer.allowed, target).toBe(false);
+      expect(answer.checks.find((c) => c.action === 'sts:AssumeRole')?.identity, target).toBe(
+        'implicit-deny',
+      );
+    }
+  });
+
+  it('in moto, its session assumes the demo role and is refused the bootstrap roles', async () => {
+    // GIVEN an STS client as the worker's session (moto checks the identity side on the role's ARN)
+    const sts = new STSClient(roleClientConfig(moto, workerCreds));
+    const assume = (RoleArn: string) =>
+      outcome(() =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn,
+            RoleSessionName: 'iwomp-demo-test',
+            SourceIdentity: 'iwomp-demo',
+            Tags: Object.entries(SESSION_TAGS).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        ),
+      );
+    // WHEN it assumes the demo role, then each bootstrap role (open trust in moto)
+    const demo = await assume(demoRole.arn);
+    const bootstrap = [await assume(BOOTSTRAP_DEPLOY_ROLE), await assume(BOOTSTRAP_PUBLISHING_ROLE)];
+    // THEN only the deploy role
+    expect(demo).toBe('ok');
+    expect(bootstrap).toEqual(['AccessDenied', 'AccessDenied']);
+    sts.destroy();
+  });
+
+  it('holds no deploy rights of its own (no CloudFormation, no SQS, no write to its source)', () => {
+    // GIVEN the worker role's identity policies
+    const policies = iam.identityPolicies(workerRole);
+    // THEN
+    expect(isAllowed(policies, 'cloudformation:CreateStack', '*')).toBe(false);
+    expect(isAllowed(policies, 'sqs:CreateQueue', `arn:aws:sqs:us-east-1:${ACCOUNT}:q`)).toBe(false);
+    if (worker.source.type !== 'S3') throw new Error('no S3 source');
+    const object = `arn:aws:s3:::${worker.source.bucket}/${worker.source.key}`;
+    expect(isAllowed(policies, 's3:GetObject', object)).toBe(true);
+    expect(isAllowed(policies, 's3:PutObject', object)).toBe(false);
+  });
+});
+
+describe("the demo project's deploy role, as its deploy command holds it", () => {
+  it("is denied another project's parameter and _default", async () => {
+    // GIVEN a client with the demo project's credentials
+    const ssm = new SSMClient(roleClientConfig(moto, demoCreds));
+    // WHEN it reads project `other`, `_default`, and its own entry
+    const results = await Promise.all(
+      ['other', '_default', 'demo'].map((name) =>
+        outcome(() =>
+          ssm.send(new GetParameterCommand({ Name: `/iwomp-in-aws/${name}`, WithDecryption: true })),
+        ),
+      ),
+    );
+    // THEN every read is denied: the registry is the pipeline's, not the projects'
+    expect(results).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDeniedException']);
+    ssm.destroy();
+  });
+
+  it("can neither read nor overwrite the worker's source object", async () => {
+    if (worker.source.type !== 'S3') throw new Error('no S3 source');
+    const { bucket, key } = worker.source;
+    // WHEN the aws CLI, as the demo session, reads and overwrites the worker's zip
+    const body = join(root, 'evil.zip');
+    writeFileSync(body, 'an attacker worker');
+    const get = await awsCli(
+      demoCreds,
+      's3api',
+      'get-object',
+      '--bucket',
+      bucket,
+      '--key',
+      key,
+      join(root, 'got'),
+    );
+    const put = await awsCli(
+      demoCreds,
+      's3api',
+      'put-object',
+      '--bucket',
+      bucket,
+      '--key',
+      key,
+      '--body',
+      body,
+    );
+    // THEN both are denied
+    expect(get.code).not.toBe(0);
+    expect(get.stderr).toMatch(/AccessDenied/);
+    expect(put.code).not.toBe(0);
+    expect(put.stderr).toMatch(/AccessDenied/);
+    // AND the worker's own session still reads it, unchanged
+    const out = join(root, 'worker-got');
+    const workerGet = await awsCli(workerCreds, 's3api', 'get-object', '--bucket', bucket, '--key', key, out);
+    expect(workerGet.stderr).toBe('');
+    expect(workerGet.code).toBe(0);
+  });
+
+  it('cannot assume the CDK bootstrap roles', async () => {
+    // GIVEN an STS client with the demo project's credentials
+    const sts = new STSClient(roleClientConfig(moto, demoCreds));
+    for (const target of [BOOTSTRAP_DEPLOY_ROLE, BOOTSTRAP_PUBLISHING_ROLE]) {
+      // WHEN it assumes a bootstrap role (open trust in moto)
+      const result = await outcome(() =>
+        sts.send(new AssumeRoleCommand({ RoleArn: target, RoleSessionName: 'escalate' })),
+      );
+      // THEN moto refuses it on the demo role's identity policy
+      expect(result, target).toBe('AccessDenied');
+      // AND so does IAM's logic with the bootstrap role's real trust (the whole account)
+      const answer = canAssumeRole({
+        caller: {
+          roleArn: demoRole.arn,
+          identityPolicies: iam.identityPolicies(demoRole),
+          sourceIdentity: 'iwomp-demo',
+        },
+        target: { roleArn: target, trustPolicy: ACCOUNT_TRUST },
+      });
+      expect(answer.allowed, target).toBe(false);
+    }
+    sts.destroy();
+  });
+
+  it('may use its own demo rights: it creates an SQS queue', async () => {
+    // GIVEN an SQS client with the demo project's credentials
+    const sqs = new SQSClient(roleClientConfig(moto, demoCreds));
+    // WHEN it creates a queue
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: 'demo-queue' }));
+    // THEN it exists
+    expect(created.QueueUrl).toMatch(/demo-queue$/);
+    sqs.destroy();
+  });
+
+  it("shows as the demo role's assumed-role session to `aws sts get-caller-identity`", async () => {
+    // WHEN the real aws CLI asks who it is, with the session in its environment
+    const who = await awsCli(demoCreds, 'sts', 'get-caller-identity', '--output', 'json');
+    // THEN it is the demo role's session
+    expect(who.stderr).toBe('');
+    const identity = JSON.parse(who.stdout) as { Arn: string; Account: string };
+    expect(identity.Account).toBe(ACCOUNT);
+    expect(identity.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${demoRole.name}/iwomp-demo-test`);
+    expect(identity.Arn).toBe(demoCreds.assumedRoleArn);
+  });
+});
