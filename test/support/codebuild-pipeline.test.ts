@@ -37,6 +37,7 @@ let marker: string;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-cb-pipeline-'));
+  chmodSync(root, 0o755); // the deploy command runs as codebuild-user, and writes under it
   // moto boots (a Python process) while the app synthesizes.
   const motoStarting = startMoto({ enforceIam: true });
   // GIVEN the seed app synthesized with its assets bundled (the worker asset is the build's source)
@@ -51,15 +52,12 @@ beforeAll(async () => {
 
   // AND moto enforcing IAM, with the stacks' roles and policies created in it
   moto = await motoStarting;
-  const iam = await createTemplateIam(moto, [
-    { stackName: 'iwomp-policies', template: policies },
+  // (the pipeline first: iwomp-policies holds deploy roles that trust its worker role)
+  await createTemplateIam(moto, [
     { stackName: 'iwomp', template: iwomp.template },
+    { stackName: 'iwomp-policies', template: policies },
   ]);
-  project = loadCodeBuildProject(iwomp, {
-    account: moto.account,
-    region: moto.region,
-    imports: iam.resolvers.get('iwomp-policies')?.exports() ?? {},
-  });
+  project = loadCodeBuildProject(iwomp, { account: moto.account, region: moto.region });
 
   // AND a project registered in SSM whose deploy command writes a marker
   const out = join(root, 'out');
@@ -87,6 +85,8 @@ beforeAll(async () => {
     overrides: { PROJECTNAME: 'demo', GITBRANCH: 'main' },
     containerEnv: { AWS_ENDPOINT_URL: moto.endpoint },
     credentials,
+    // The CDK CLI's install reaches the npm registry; the deploy here does not call cdk.
+    skipCommands: [/^npm install --global .*aws-cdk@/],
   });
 }, SETUP_TIMEOUT_MS);
 
@@ -119,7 +119,10 @@ describe('the synthesized pipeline, run by the CodeBuild emulator', () => {
       /^arn:aws:sts::123456789012:assumed-role\/iwomp-PipelineWorkerRole\S+\/AWSCodeBuild-/,
     );
     // AND what the emulator could not apply is said, not hidden
-    expect(build.notes).toEqual([expect.stringMatching(/^install.runtime-versions .*nodejs.* not applied/)]);
+    expect(build.notes).toEqual([
+      expect.stringMatching(/^install.runtime-versions .*nodejs.* not applied/),
+      expect.stringMatching(/^command skipped \(skipCommands\): npm install --global/),
+    ]);
   });
 
   it('gives the build no credentials of the host: without the endpoint the worker cannot read the registry', async () => {
@@ -128,6 +131,7 @@ describe('the synthesized pipeline, run by the CodeBuild emulator', () => {
     const bare = await runBuild(project, {
       overrides: { PROJECTNAME: 'demo', GITBRANCH: 'main' },
       containerEnv: { AWS_ENDPOINT_URL: moto.endpoint },
+      skipCommands: [/^npm install --global .*aws-cdk@/],
     });
     // THEN it fails before the deploy command
     expect(bare.succeeded).toBe(false);
