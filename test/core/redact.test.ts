@@ -28,6 +28,18 @@ describe('Redactor', () => {
     expect(out).toBe('x***y');
   });
 
+  it('redacts a secret that ends the stream with no newline, shorter than another secret', async () => {
+    // GIVEN a redactor whose longest secret is longer than the one printed last: the short one
+    // sits whole in the held-back tail when the stream ends
+    const redactor = new Redactor(['short-secret-1', 'a-much-longer-secret-value-2']);
+    // WHEN it is the last thing written, in one chunk or byte by byte
+    const whole = await streamThrough(redactor, ['deployed with short-secret-1']);
+    const bytes = await streamThrough(redactor, [...'deployed with short-secret-1']);
+    // THEN the end of the stream is redacted too
+    expect(whole).toBe('deployed with ***');
+    expect(bytes).toBe('deployed with ***');
+  });
+
   it('passes complete lines through at once (live output)', () => {
     const redactor = new Redactor([SECRET]);
     expect(redactor.safeCut('line one\nline tw')).toBeGreaterThanOrEqual('line one\n'.length);
