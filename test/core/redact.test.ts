@@ -74,7 +74,7 @@ describe('Redactor', () => {
     // WHEN a cut is chosen in text without a secret
     // THEN everything but the last 17 characters goes out, or up to a later line break
     expect(redactor.safeCut('x'.repeat(100))).toBe(100 - (SECRET.length - 1));
-    expect(redactor.safeCut('a'.repeat(11) + '\n' + 'b'.repeat(SECRET.length - 2))).toBe(12);
+    expect(redactor.safeCut(`${'a'.repeat(11)}\n${'b'.repeat(SECRET.length - 2)}`)).toBe(12);
     expect(redactor.safeCut('short')).toBe(0);
     // AND a secret that would be cut is held back whole, never split
     const text = `${'x'.repeat(30)}${SECRET}yy`;
