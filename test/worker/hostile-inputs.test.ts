@@ -255,6 +255,14 @@ const urlCases: Array<[string, Case]> = [
     },
   ],
   [
+    'ssh key for an https URL',
+    {
+      doc: { sshPrivateKey: 'key-line-12345678', sshKnownHosts: 'host ssh-ed25519 AAAA' },
+      code: ExitCode.registryOrConfig,
+      error: /sshPrivateKey works with ssh URLs only/,
+    },
+  ],
+  [
     'unknown key in the document',
     { doc: { gitURL: 'https://x/y' }, code: ExitCode.registryOrConfig, error: /unknown key gitURL/ },
   ],

@@ -223,6 +223,45 @@ describe('what git fetches and runs', () => {
     expect(result.stderr).toContain(`checked out ${branchHead}`);
   });
 
+  it('fails the clone when any git step fails, not only the fetch', async () => {
+    // GIVEN a git whose checkout step (reset) fails
+    const broken = join(root, 'broken-git');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(
+      join(broken, 'git'),
+      `#!/bin/sh\nif [ "$1" = reset ]; then echo "fatal: disk full" >&2; exit 7; fi\nexec '${shim.dir}/git' "$@"\n`,
+      { mode: 0o755 },
+    );
+    // WHEN a branch is fetched with it
+    const attempt = fetchBranch({
+      remote: parseGitUrl(`file://${appRepo.bare}`),
+      auth: { kind: 'none' },
+      branch: 'main',
+      dir: join(root, 'reset-fails'),
+      secretsDir: join(root, 'reset-fails-auth'),
+      redactor: new Redactor([]),
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream as never,
+      env: { ...process.env, PATH: `${broken}:${process.env.PATH}` },
+    });
+    // THEN the step's failure is the clone's, with git's own last line
+    await expect(attempt).rejects.toThrow(CloneError);
+    await expect(attempt).rejects.toThrow(/^git reset failed \(exit 7\): disk full$/);
+  });
+
+  it('says so when git cannot be run at all', async () => {
+    const attempt = fetchBranch({
+      remote: parseGitUrl(`file://${appRepo.bare}`),
+      auth: { kind: 'none' },
+      branch: 'main',
+      dir: join(root, 'no-git'),
+      secretsDir: join(root, 'no-git-auth'),
+      redactor: new Redactor([]),
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream as never,
+      env: { ...process.env, PATH: join(root, 'nowhere') },
+    });
+    await expect(attempt).rejects.toThrow(/^cannot run git: spawn git ENOENT$/);
+  });
+
   it('uses only the transport of the remote: a file:// URL marked as https is refused by git', async () => {
     // GIVEN a remote that claims https but is a local path (as a broken URL check could let through)
     const remote: GitRemote = { url: `file://${appRepo.bare}`, transport: 'https', loopback: false };
@@ -348,6 +387,33 @@ describe('deployDir through symlinks', () => {
 });
 
 describe('signals', () => {
+  it("stops the command's whole process group on SIGTERM, and reports the command killed", async () => {
+    // GIVEN a deploy command that waits on a child of its own, which notes the signal it gets
+    const ready = join(root, 'group-ready');
+    const term = join(root, 'group-term');
+    const repo = createRepo(root, 'group');
+    repo.commit('main', {
+      'deploy.sh': {
+        content: `#!/bin/sh\nsh -c 'trap "echo got-term > ${term}; exit 0" TERM; touch ${ready}; i=0; while [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done' &\nwait\n`,
+        executable: true,
+      },
+    });
+    register('group', { gitUrl: tokenServer.url('group.git'), authToken: TOKEN, command: './deploy.sh' });
+    let pid = 0;
+    const running = runWorkerProcess(
+      { IWOMP_REGISTRY: `file:${registry}`, PROJECTNAME: 'group', GITBRANCH: 'main' },
+      { onSpawn: (p) => (pid = p) },
+    );
+    while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 20));
+    // WHEN the worker is stopped as CodeBuild stops a build
+    process.kill(pid, 'SIGTERM');
+    const result = await running;
+    // THEN the command's child got the signal too, and the worker says the command was killed
+    expect(readFileSync(term, 'utf8')).toBe('got-term\n');
+    expect(result.code).toBe(143);
+    expect(result.stderr).toMatch(/^iwomp: command was killed by SIGTERM$/m);
+  });
+
   it('forwards SIGTERM to the command, and exits with its status', async () => {
     const ready = join(root, 'ready');
     const term = join(root, 'term');
