@@ -255,6 +255,14 @@ const urlCases: Array<[string, Case]> = [
     },
   ],
   [
+    'basic credentials over ssh',
+    {
+      doc: { gitUrl: 'git@example.com:r.git', basicUsername: 'ci', basicPassword: 'password-1234' },
+      code: ExitCode.registryOrConfig,
+      error: /http\(s\) URLs only/,
+    },
+  ],
+  [
     'ssh key for an https URL',
     {
       doc: { sshPrivateKey: 'key-line-12345678', sshKnownHosts: 'host ssh-ed25519 AAAA' },
