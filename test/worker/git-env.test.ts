@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseGitUrl } from '../../src/core/git-url.js';
 import { Redactor } from '../../src/core/redact.js';
+import { commandEnvironment } from '../../src/worker/command-env.js';
 import { gitEnvironment } from '../../src/worker/git-env.js';
-import { commandEnvironment } from '../../src/worker/run-worker.js';
 
 const HTTPS = parseGitUrl('https://git.example.com/app.git');
 const SSH = parseGitUrl('ssh://git@git.example.com/app.git');
@@ -52,6 +52,9 @@ describe('gitEnvironment', () => {
       'init.defaultBranch=release/1.0',
       'advice.detachedHead=false',
       'checkout.workers=0',
+      'http.followRedirects=false',
+      'http.lowSpeedLimit=1000',
+      'http.lowSpeedTime=60',
     ]);
     expect(env.GIT_TERMINAL_PROMPT).toBe('0');
     expect(env.GCM_INTERACTIVE).toBe('never');
@@ -67,7 +70,7 @@ describe('gitEnvironment', () => {
     expect(gitConfig(basic)).toContain(
       `http.extraHeader=Authorization: Basic ${Buffer.from('ci:pa55word!').toString('base64')}`,
     );
-    expect(gitConfig(token).filter((c) => c.startsWith('http.'))).toHaveLength(1);
+    expect(gitConfig(token).filter((c) => c.startsWith('http.extraHeader='))).toHaveLength(1);
   });
 
   it('pins ssh to the given key and known hosts: no agent, no user config, no prompt, no new host', () => {
