@@ -71,6 +71,7 @@ describe('parseGitUrl reads', () => {
     ['http://localhost/r', true],
     ['http://127.0.0.1/r', true],
     ['http://127.10.200.3/r', true],
+    ['http://127.0.0.10/r', true],
     ['http://[::1]:8080/r', true],
     ['ssh://git@[::1]/r', true],
     ['http://127.0.0.1.evil.example/r', false],

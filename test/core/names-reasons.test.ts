@@ -43,6 +43,7 @@ describe('names: each refusal names its field and reason', () => {
       const error = refusal(() => parseBranchName(value));
       expect([error.field, error.message]).toEqual(['branch', 'branch name is empty']);
     }
+    expect(refusal(() => parseBranchName('a..b')).field).toBe('branch');
     expect(refusal(() => parseBranchName('refs/heads/')).message).toBe(
       'invalid branch name "refs/heads/": it is empty',
     );
@@ -85,6 +86,7 @@ describe('quote', () => {
     expect(quote('ma\u200Bin')).toBe('"ma\\u200bin"');
     expect(quote('x\u{F0000}y')).toBe('"x\\u{f0000}y"');
     expect(quote('\u{E000}')).toBe('"\\ue000"');
+    expect(quote('\uFFFF')).toBe('"\\uffff"');
     expect(quote('x'.repeat(80))).toBe(`"${'x'.repeat(80)}"`);
     expect(quote('x'.repeat(81))).toBe(`"${'x'.repeat(80)}…"`);
     expect(quote(undefined)).toBe('undefined');
