@@ -69,17 +69,18 @@ describe('Redactor', () => {
   });
 
   it('holds back only what could be the start of a secret', () => {
-    // GIVEN a secret of 18 characters: 17 characters at the end could be its start
+    // GIVEN a secret whose longest form (an encoding of it) has `longest` characters
     const redactor = new Redactor([SECRET]);
+    const hold = redactor.longest - 1;
     // WHEN a cut is chosen in text without a secret
-    // THEN everything but the last 17 characters goes out, or up to a later line break
-    expect(redactor.safeCut('x'.repeat(100))).toBe(100 - (SECRET.length - 1));
-    expect(redactor.safeCut(`${'a'.repeat(11)}\n${'b'.repeat(SECRET.length - 2)}`)).toBe(12);
+    // THEN everything but the last `longest - 1` characters goes out, or up to a later line break
+    expect(redactor.safeCut('x'.repeat(100))).toBe(100 - hold);
+    expect(redactor.safeCut(`${'a'.repeat(11)}\n${'b'.repeat(hold - 1)}`)).toBe(12);
     expect(redactor.safeCut('short')).toBe(0);
-    // AND a secret that would be cut is held back whole, never split
-    const text = `${'x'.repeat(30)}${SECRET}yy`;
+    // AND a secret is never cut through
+    const text = `${'x'.repeat(30)}${SECRET}${'y'.repeat(40)}`;
     const cut = redactor.safeCut(text);
-    expect(cut === 30 || cut === text.length - 2).toBe(true);
+    expect(cut <= 30 || cut >= 30 + SECRET.length).toBe(true);
   });
 
   it('gives the same text streamed in any chunks as redacted whole', async () => {
@@ -118,10 +119,6 @@ describe('Redactor', () => {
     expect(redactor.redact(key)).toBe(
       '-----BEGIN OPENSSH PRIVATE KEY-----\n***\n***\n-----END OPENSSH PRIVATE KEY-----',
     );
-    // Key lines pasted with indentation or trailing blanks are still found as printed.
-    expect(
-      secretValues({ kind: 'ssh', privateKey: '  b3BlbnNzaC1rZXktdjEAAAAA  \r\n', knownHosts: 'h' }),
-    ).toEqual(['b3BlbnNzaC1rZXktdjEAAAAA', '']);
     expect(secretValues({ kind: 'none' })).toEqual([]);
     expect(secretValues({ kind: 'token', token: 'tok-12345678' })).toEqual(['tok-12345678']);
     const basic = new Redactor(secretValues({ kind: 'basic', username: 'ci', password: 'pa55word!' }));
