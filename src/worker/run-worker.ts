@@ -126,7 +126,9 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
         : new Redactor([...secretValues(config.auth), credentials.secretAccessKey, credentials.sessionToken]);
     const argv = [...config.command, env.branch];
     reporter.report({ type: 'phase', phase: 'command' });
-    log(`running ${JSON.stringify(argv)} in ${config.deployDir}`);
+    // Each argument is redacted before quoting: a secret with a quote or backslash in it would
+    // no longer match once JSON-escaped.
+    log(`running ${JSON.stringify(argv.map((arg) => redactor.redact(arg)))} in ${config.deployDir}`);
     await runCommand({
       argv,
       cwd,

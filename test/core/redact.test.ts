@@ -28,6 +28,75 @@ describe('Redactor', () => {
     expect(out).toBe('x***y');
   });
 
+  it('redacts a secret that ends the stream with no newline, shorter than another secret', async () => {
+    // GIVEN a redactor whose longest secret is longer than the one printed last: the short one
+    // sits whole in the held-back tail when the stream ends
+    const redactor = new Redactor(['short-secret-1', 'a-much-longer-secret-value-2']);
+    // WHEN it is the last thing written, in one chunk or byte by byte
+    const whole = await streamThrough(redactor, ['deployed with short-secret-1']);
+    const bytes = await streamThrough(redactor, [...'deployed with short-secret-1']);
+    // THEN the end of the stream is redacted too
+    expect(whole).toBe('deployed with ***');
+    expect(bytes).toBe('deployed with ***');
+  });
+
+  it('replaces a secret that contains another whole, whatever order they are given in', () => {
+    // GIVEN two secrets, one a prefix of the other
+    const short = 'abcdefgh12';
+    const long = 'abcdefgh12345678';
+    // WHEN text holding the longer one is redacted
+    // THEN none of it is left, not even the part after the shorter one
+    expect(new Redactor([short, long]).redact(`x ${long} y`)).toBe('x *** y');
+    expect(new Redactor([long, short]).redact(`x ${long} y ${short}`)).toBe('x *** y ***');
+  });
+
+  it('redacts secrets of 8 characters or more, and leaves shorter fragments alone', () => {
+    // GIVEN an 8-character secret and a 7-character fragment (too short to redact: it would blank words)
+    const redactor = new Redactor(['12345678', 'abcdefg']);
+    // WHEN text holding both is redacted
+    // THEN only the first is replaced
+    expect(redactor.redact('a 12345678 abcdefg')).toBe('a *** abcdefg');
+  });
+
+  it('passes everything through, at once, when there is no secret', async () => {
+    // GIVEN a redactor without secrets (a project without credentials)
+    const redactor = new Redactor([]);
+    // WHEN text passes through it
+    // THEN nothing is changed or held back
+    expect(redactor.redact('anything at all')).toBe('anything at all');
+    expect(redactor.safeCut('no newline here')).toBe('no newline here'.length);
+    expect(await streamThrough(redactor, ['a', 'b'])).toBe('ab');
+  });
+
+  it('holds back only what could be the start of a secret', () => {
+    // GIVEN a secret whose longest form (an encoding of it) has `longest` characters
+    const redactor = new Redactor([SECRET]);
+    const hold = redactor.longest - 1;
+    // WHEN a cut is chosen in text without a secret
+    // THEN everything but the last `longest - 1` characters goes out, or up to a later line break
+    expect(redactor.safeCut('x'.repeat(100))).toBe(100 - hold);
+    expect(redactor.safeCut(`${'a'.repeat(11)}\n${'b'.repeat(hold - 1)}`)).toBe(12);
+    expect(redactor.safeCut('short')).toBe(0);
+    // AND a secret is never cut through
+    const text = `${'x'.repeat(30)}${SECRET}${'y'.repeat(40)}`;
+    const cut = redactor.safeCut(text);
+    expect(cut <= 30 || cut >= 30 + SECRET.length).toBe(true);
+  });
+
+  it('gives the same text streamed in any chunks as redacted whole', async () => {
+    // GIVEN text with secrets next to each other, inside others' look-alikes, and across lines
+    const other = 'second-secret-99';
+    const redactor = new Redactor([SECRET, other]);
+    const text = `a${SECRET}${other}\ns3cr3t-token-valu ${SECRET.slice(0, 10)}\n${other}${SECRET}`;
+    // WHEN it is streamed in chunks of every size from 1 to 12
+    for (let size = 1; size <= 12; size++) {
+      const chunks = text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
+      // THEN the output is the whole text redacted
+      expect(await streamThrough(redactor, chunks)).toBe(redactor.redact(text));
+    }
+    expect(redactor.redact(text)).not.toContain(SECRET);
+  });
+
   it('passes complete lines through at once (live output)', () => {
     const redactor = new Redactor([SECRET]);
     expect(redactor.safeCut('line one\nline tw')).toBeGreaterThanOrEqual('line one\n'.length);
@@ -50,6 +119,8 @@ describe('Redactor', () => {
     expect(redactor.redact(key)).toBe(
       '-----BEGIN OPENSSH PRIVATE KEY-----\n***\n***\n-----END OPENSSH PRIVATE KEY-----',
     );
+    expect(secretValues({ kind: 'none' })).toEqual([]);
+    expect(secretValues({ kind: 'token', token: 'tok-12345678' })).toEqual(['tok-12345678']);
     const basic = new Redactor(secretValues({ kind: 'basic', username: 'ci', password: 'pa55word!' }));
     const encoded = Buffer.from('ci:pa55word!').toString('base64');
     expect(basic.redact(`Authorization: Basic ${encoded}`)).toBe('Authorization: Basic ***');

@@ -63,8 +63,18 @@ afterAll(async () => {
 });
 
 describe('hostile trigger messages', () => {
-  it('has a corpus of at least 60 messages', () => {
-    expect(hostileMessages.length).toBeGreaterThanOrEqual(60);
+  it('accepts the valid message the corpus is made from, through the same handler: one build', async () => {
+    // GIVEN the project, registry and launcher the hostile batch went through
+    await moto.startRecording();
+    // WHEN the message every hostile one departs from arrives
+    const control = await handleSnsEvent(
+      snsEvent({ messageId: messageId(9999), message: JSON.stringify({ project: 'demo', branch: 'main' }) }),
+      deps,
+    );
+    // THEN it starts one build: the rejections above are the hostile values', not a broken setup
+    expect(control).toMatchObject({ accepted: 1, rejected: 0, failed: 0 });
+    expect(await startBuildRequests(moto)).toHaveLength(1);
+    expect(await buildCount(codebuild, WORKER)).toBe(builds + 1);
   });
 
   it('starts no build for any of them: no StartBuild on the wire, none in CodeBuild', () => {

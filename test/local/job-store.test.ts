@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,29 @@ function record(id: string, createdAt: string): JobRecord {
 }
 
 describe('JobStore', () => {
-  it('writes whole records, lists them newest first, and skips temporary files a crash leaves', async () => {
+  it('replaces a record by rename: a reader that opened it before keeps the old record whole', async () => {
+    // GIVEN a record, opened by a reader before it is rewritten
+    const dir = join(root, 'atomic');
+    const store = new JobStore(dir, root);
+    const queued = record('a', '2026-01-01T00:00:00.000Z');
+    await store.create(queued);
+    const path = store.recordPath('a');
+    const before = statSync(path).ino;
+    const reader = await open(path, 'r');
+    try {
+      // WHEN the record is written again
+      await store.write({ ...queued, state: 'succeeded', exitCode: 0 });
+      // THEN the path holds a new file (another inode) with the new record, and the open file is
+      // the old record, untouched: an in-place write would have truncated and rewritten it
+      expect(statSync(path).ino).not.toBe(before);
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ state: 'succeeded' });
+      expect(JSON.parse(await reader.readFile('utf8'))).toEqual(queued);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('lists records newest first with their latest state, and skips temporary files a crash leaves', async () => {
     const dir = join(root, 'list');
     const store = new JobStore(dir, root);
     await store.create(record('a', '2026-01-01T00:00:00.000Z'));

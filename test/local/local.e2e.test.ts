@@ -45,6 +45,17 @@ while [ ! -f "$OUT/$2.started" ]; do
 done
 echo "$1 saw $2 running"
 `,
+  // Holds its job's place until the test releases it (bounded wait), recording start and end.
+  'hold.sh': `#!/bin/sh
+echo "start $1" >> "$OUT/order.txt"
+echo $$ > "$OUT/hold-$1.pid"
+i=0
+while [ ! -f "$OUT/release" ]; do
+  i=$((i+1)); if [ $i -gt 400 ]; then exit 9; fi
+  sleep 0.05
+done
+echo "end $1" >> "$OUT/order.txt"
+`,
   // Waits until the test opens the gate (bounded wait).
   'gate.sh': `#!/bin/sh
 echo $$ > "$OUT/gate.pid"
@@ -448,6 +459,34 @@ describe('local mode end to end (handleTrigger, process launcher, dist/worker.js
     expect(record.error).toMatch(/^the local runner \(pid \d+\) stopped before the job finished$/);
   });
 
+  it("keeps the project's place while a worker outlives its killed runner: the next job waits for its command", async () => {
+    // GIVEN job A of a project, its command running
+    const { local, out, register } = await setup();
+    await register('held', { command: './hold.sh' });
+    const a = accepted(await local.trigger({ project: 'held', branch: 'b1' }));
+    await waitFor(() => existsSync(join(out, 'hold-b1.pid')));
+    const runnerPid = (await local.show(a)).runnerPid ?? 0;
+    expect(runnerPid).toBeGreaterThan(1);
+    // WHEN only A's runner is killed (its worker and the command go on), and B is triggered
+    process.kill(runnerPid, 'SIGKILL');
+    await waitFor(() => !alive(runnerPid));
+    const b = accepted(await local.trigger({ project: 'held', branch: 'b2' }));
+    // THEN B waits behind A, still queued
+    const bLog = () => (existsSync(local.logPath(b)) ? readFileSync(local.logPath(b), 'utf8') : '');
+    await waitFor(() => /waiting for job|lost its runner/.test(bLog()));
+    expect(bLog()).toContain(`waiting for job ${a} of the same project to finish`);
+    expect((await local.show(b)).state).toBe('queued');
+    // AND runs once A's command has ended
+    writeFileSync(join(out, 'release'), '');
+    expect((await local.follow(b)).state).toBe('succeeded');
+    expect(readFileSync(join(out, 'order.txt'), 'utf8').trim().split('\n')).toEqual([
+      'start b1',
+      'end b1',
+      'start b2',
+      'end b2',
+    ]);
+  });
+
   it('stops a job on SIGTERM to its runner, recording the command as killed', async () => {
     const { local, register } = await setup();
     await register('gated', { command: './gate.sh' });
@@ -522,4 +561,21 @@ function exitedPid(): Promise<number> {
     child.on('error', reject);
     child.on('close', () => resolve(child.pid as number));
   });
+}
+
+/** Polls a condition every 20 ms, failing after 20 s: each wait here ends on an event, not a delay. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${condition}`);
+  }
+}
+
+/** Whether a process exists (a zombie counts: it still holds its pid until reaped). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -26,7 +26,12 @@ export function runProcess(
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...options.env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/tmp',
+        ...mutationTestingEnv(),
+        ...options.env,
+      },
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -45,4 +50,17 @@ export function runProcess(
     child.stdin.on('error', () => {});
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/**
+ * Under `npm run mutate` only: what carries the active mutant into the child and its coverage
+ * back (test/support/stryker-setup.ts). Empty in ordinary runs, so children get exactly their env.
+ */
+function mutationTestingEnv(): Record<string, string> {
+  if (process.env.__STRYKER_NAMESPACE === undefined) return {};
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && (key.startsWith('__STRYKER_') || key === 'NODE_OPTIONS')) env[key] = value;
+  }
+  return env;
 }

@@ -128,6 +128,26 @@ describe.skipIf(!haveSshd)('worker over ssh (real sshd on loopback, pinned host 
     expect(existsSync(join(work, job ?? '', 'auth'))).toBe(false);
   });
 
+  it('refuses a host that sshKnownHosts does not list, rather than trusting it on first use', async () => {
+    // GIVEN known hosts that pin the server's real key, but for another host only
+    const hostKey = server.knownHosts.split(' ').slice(1).join(' ');
+    writeFileSync(
+      join(registry, 'unlisted.json'),
+      JSON.stringify({
+        gitUrl: server.url(bare),
+        sshPrivateKey: server.clientKey,
+        sshKnownHosts: `[git.example.com]:${server.port} ${hostKey}`,
+        command: './deploy.sh',
+      }),
+    );
+    // WHEN the worker fetches from the server
+    const result = await run('unlisted');
+    // THEN the clone fails: an unknown host is never accepted
+    expect(result.code).toBe(ExitCode.cloneFailed);
+    expect(result.stderr).toMatch(/Host key verification failed/);
+    expect(result.stdout).not.toContain('deployed');
+  });
+
   it('refuses a host whose key does not match the pinned one', async () => {
     const otherKey = join(root, 'other');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
