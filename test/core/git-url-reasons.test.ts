@@ -40,6 +40,7 @@ describe('parseGitUrl refuses, naming the reason', () => {
       /^gitUrl "git@-oProxyCommand=x:repo" has an invalid host "-oProxyCommand=x": /,
     ],
   ])('%j', (url, reason) => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() => parseGitUrl(url)).toThrow(ConfigError);
     expect(() => parseGitUrl(url)).toThrow(reason);
   });
@@ -54,10 +55,12 @@ describe('parseGitUrl reads', () => {
     ['git@host:a::b', 'ssh', false],
     ['host.example.com:path/to/repo', 'ssh', false],
   ] as const)('%s as %s (loopback %s)', (url, transport, loopback) => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(parseGitUrl(url)).toMatchObject({ url, transport, loopback });
   });
 
   it('lowercases the host', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(parseGitUrl('git@GitHub.COM:org/repo').host).toBe('github.com');
   });
 
@@ -73,24 +76,28 @@ describe('parseGitUrl reads', () => {
     ['http://[::2]/r', false],
     ['http://10.0.0.1/r', false],
   ])('%s is loopback: %s', (url, loopback) => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(parseGitUrl(url).loopback).toBe(loopback);
   });
 });
 
 describe('assertTransportAllowed', () => {
   it('allows https and ssh everywhere', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     for (const url of ['https://example.com/r', 'git@example.com:r']) {
       expect(() => assertTransportAllowed(parseGitUrl(url), { local: false })).not.toThrow();
     }
   });
 
   it('refuses plain http to a host that only looks like loopback', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() =>
       assertTransportAllowed(parseGitUrl('http://127.0.0.1.evil.example/r'), { local: false }),
     ).toThrow(/^gitUrl "http:\/\/127.0.0.1.evil.example\/r" uses plain http: use https$/);
   });
 
   it('names a local path refused outside local mode', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() => assertTransportAllowed(parseGitUrl('./repo'), { local: false })).toThrow(
       /^gitUrl ".\/repo" is a local path: allowed only in local mode$/,
     );

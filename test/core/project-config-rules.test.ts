@@ -8,6 +8,7 @@ const resolve = (doc: Record<string, unknown>) => resolveProjectConfig(undefined
 
 describe('authentication: one whole method, or none', () => {
   it('is none when no key is set, and each whole method otherwise', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(resolve({}).auth).toEqual({ kind: 'none' });
     expect(resolve({ authToken: 'token-12345678' }).auth).toEqual({ kind: 'token', token: 'token-12345678' });
     expect(resolve({ sshPrivateKey: 'key-12345678', sshKnownHosts: 'host ssh-ed25519 AAAA' }).auth).toEqual({
@@ -18,6 +19,7 @@ describe('authentication: one whole method, or none', () => {
   });
 
   it('refuses either half of basic or ssh alone', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() => resolve({ basicPassword: 'password-1234' })).toThrow(
       /^basicUsername and basicPassword must be set together$/,
     );
@@ -27,6 +29,7 @@ describe('authentication: one whole method, or none', () => {
   });
 
   it('counts half a method as a method when two are mixed', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() => resolve({ authToken: 'token-12345678', basicPassword: 'password-1234' })).toThrow(
       /^use at most one authentication method, got authToken and basicUsername\/basicPassword$/,
     );
@@ -39,6 +42,7 @@ describe('authentication: one whole method, or none', () => {
   });
 
   it('keeps branch rules only when the registry sets them', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(resolve({})).not.toHaveProperty('branches');
     expect(resolve({ branches: ['main'] }).branches).toEqual(['main']);
   });
@@ -52,6 +56,7 @@ describe('parseDeployDir names each reason', () => {
     ['/etc', 'deployDir "/etc" must be relative to the repository root'],
     ['a/../b', `deployDir "a/../b" must not contain '..'`],
   ])('%j', (value, message) => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     expect(() => parseDeployDir(value)).toThrow(ConfigError);
     expect(() => parseDeployDir(value)).toThrow(message);
   });
@@ -59,6 +64,7 @@ describe('parseDeployDir names each reason', () => {
 
 describe('registry document errors', () => {
   it('say where, and where in the text, and list every issue', () => {
+    // GIVEN the input named in the test's title / WHEN it is read / THEN:
     try {
       parseProjectDocument('{', '/iwomp-in-aws/app');
       expect.unreachable();
