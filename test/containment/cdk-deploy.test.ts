@@ -14,25 +14,19 @@ import { join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addIwompStacks } from '../../src/infra/stacks.js';
-import { cdkJsonContext } from '../infra/helpers.js';
-import type { CfnTemplate } from '../support/cfn-resolve.js';
 import {
   type BuildResult,
   type ContainerCredentials,
   type EmulatedProject,
-  loadCodeBuildProject,
   runBuild,
-  stackFromAssembly,
   startContainerCredentials,
 } from '../support/codebuild-emulator.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
-import { type Moto, startMoto } from '../support/moto.js';
+import type { Moto } from '../support/moto.js';
 import { createRepo } from '../support/repos.js';
-import { createTemplateIam } from '../support/template-iam.js';
 import { ensureUnprivilegedUser } from '../support/unprivileged-user.js';
+import { seedAppInMoto } from './seed-app.js';
 
 // Synthesis, moto and a `cdk deploy` (~20 s on its own here): minutes on a loaded machine.
 const SETUP_TIMEOUT_MS = 240_000;
@@ -75,29 +69,18 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-containment-cdk-'));
   chmodSync(root, 0o755);
   ensureUnprivilegedUser('codebuild-user');
-  const motoStarting = startMoto({ enforceIam: true });
   // GIVEN the seed app with the demo project, and a second project's role given no rights
-  const app = new App({
-    outdir: join(root, 'cdk.out'),
-    context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': ['iwomp'] },
+  let other: { project: string } | undefined;
+  const seed = await seedAppInMoto(join(root, 'cdk.out'), (pipeline) => {
+    other = pipeline.addDeployRole('OtherDeployRole', { project: 'other' });
   });
-  const { iwomp: iwompStack, policies: policiesStack } = addIwompStacks(app, { demo: true });
-  const other = iwompStack.pipeline.addDeployRole('OtherDeployRole', { project: 'other' });
-  const assembly = app.synth();
-  const iwomp = stackFromAssembly(assembly, 'iwomp');
-  const policies = assembly.getStackByName('iwomp-policies').template as CfnTemplate;
-  moto = await motoStarting;
-  const iam = await createTemplateIam(moto, [
-    { stackName: 'iwomp', template: iwomp.template },
-    { stackName: 'iwomp-policies', template: policies },
-  ]);
-  project = loadCodeBuildProject(iwomp, { account: moto.account, region: moto.region });
+  ({ moto, project } = seed);
+  const { iam } = seed;
   const demoRole = iam.role(
     (r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'),
   );
   const otherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.includes('OtherDeployRole'));
-  expect(policiesStack.demoDeployRole).toBeDefined();
-  expect(other.project).toBe('other');
+  expect(other?.project).toBe('other');
 
   // AND the example CDK project in a repository (node_modules: this repository's, readable by all)
   const repo = createRepo(root, 'cdk-project');

@@ -14,26 +14,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_FILE } from '../../src/infra/bundling.js';
-import { addIwompStacks } from '../../src/infra/stacks.js';
-import { cdkJsonContext } from '../infra/helpers.js';
-import type { CfnTemplate } from '../support/cfn-resolve.js';
 import {
   type BuildResult,
   type ContainerCredentials,
   type EmulatedProject,
-  loadCodeBuildProject,
   runBuild,
-  stackFromAssembly,
   startContainerCredentials,
 } from '../support/codebuild-emulator.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
-import { type Moto, startMoto } from '../support/moto.js';
+import type { Moto } from '../support/moto.js';
 import { createRepo } from '../support/repos.js';
-import { createTemplateIam, type DeployedRole } from '../support/template-iam.js';
+import type { DeployedRole } from '../support/template-iam.js';
 import { ensureUnprivilegedUser } from '../support/unprivileged-user.js';
+import { seedAppInMoto } from './seed-app.js';
 
 // Synthesis with bundling, moto and one worker build: ~30 s idle, several times that loaded.
 const SETUP_TIMEOUT_MS = 180_000;
@@ -105,24 +100,11 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-containment-cb-'));
   chmodSync(root, 0o755);
   ensureUnprivilegedUser('codebuild-user');
-  const motoStarting = startMoto({ enforceIam: true });
-  // GIVEN the seed app with the demo project, synthesized with its bundles
-  const app = new App({
-    outdir: join(root, 'cdk.out'),
-    context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': ['iwomp'] },
-  });
-  addIwompStacks(app, { demo: true });
-  const assembly = app.synth();
-  const iwomp = stackFromAssembly(assembly, 'iwomp');
-  const policies = assembly.getStackByName('iwomp-policies').template as CfnTemplate;
-
-  // AND its roles in moto, IAM enforced
-  moto = await motoStarting;
-  const iam = await createTemplateIam(moto, [
-    { stackName: 'iwomp', template: iwomp.template },
-    { stackName: 'iwomp-policies', template: policies },
-  ]);
-  project = loadCodeBuildProject(iwomp, { account: moto.account, region: moto.region });
+  // GIVEN the seed app with the demo project, synthesized with its bundles, its roles in moto
+  // with IAM enforced
+  const seed = await seedAppInMoto(join(root, 'cdk.out'));
+  ({ moto, project } = seed);
+  const { iam } = seed;
   demoRole = iam.role((r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'));
 
   // AND the demo project's repository, whose deploy command records what it sees

@@ -20,27 +20,19 @@ import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addIwompStacks } from '../../src/infra/stacks.js';
-import { cdkJsonContext } from '../infra/helpers.js';
-import type { CfnTemplate } from '../support/cfn-resolve.js';
-import {
-  type EmulatedProject,
-  loadCodeBuildProject,
-  stackFromAssembly,
-} from '../support/codebuild-emulator.js';
+import type { EmulatedProject } from '../support/codebuild-emulator.js';
 import { canAssumeRole, isAllowed, type PolicyDocument } from '../support/iam-eval.js';
-import { type Moto, startMoto } from '../support/moto.js';
+import type { Moto } from '../support/moto.js';
 import {
   assumeRole,
-  createTemplateIam,
   type DeployedRole,
   type RoleCredentials,
   roleClientConfig,
   roleEnv,
   type TemplateIam,
 } from '../support/template-iam.js';
+import { seedAppInMoto } from './seed-app.js';
 
 const run = promisify(execFile);
 
@@ -102,24 +94,9 @@ async function awsCli(creds: RoleCredentials, ...args: string[]) {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-containment-iam-'));
-  const motoStarting = startMoto({ enforceIam: true });
-  // GIVEN the seed app with the demo project, synthesized with its bundles
-  const app = new App({
-    outdir: join(root, 'cdk.out'),
-    context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': ['iwomp'] },
-  });
-  addIwompStacks(app, { demo: true });
-  const assembly = app.synth();
-  const iwomp = stackFromAssembly(assembly, 'iwomp');
-  const policies = assembly.getStackByName('iwomp-policies').template as CfnTemplate;
-
-  // AND its roles and policies in moto, IAM enforced (the pipeline first, as it deploys)
-  moto = await motoStarting;
-  iam = await createTemplateIam(moto, [
-    { stackName: 'iwomp', template: iwomp.template },
-    { stackName: 'iwomp-policies', template: policies },
-  ]);
-  worker = loadCodeBuildProject(iwomp, { account: moto.account, region: moto.region });
+  // GIVEN the seed app with the demo project, synthesized with its bundles, its roles and
+  // policies in moto with IAM enforced (the pipeline first, as it deploys)
+  ({ moto, iam, project: worker } = await seedAppInMoto(join(root, 'cdk.out')));
   launcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineLauncherRole'));
   workerRole = iam.role(worker.serviceRoleArn);
   demoRole = iam.role((r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'));
