@@ -6,7 +6,7 @@ import type { FollowHooks } from '../ports/job-tracker.js';
 import type { LocalJobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
 import type { ProjectQueue } from './project-queue.js';
-import { markLost } from './run-job.js';
+import { settleIfLost } from './run-job.js';
 
 /**
  * Follows a job to its end: streams its log from the start, reports progress, and resolves
@@ -49,15 +49,11 @@ export async function followJob(
   };
 
   for (;;) {
-    let record = await deps.store.read(id);
+    const read = await deps.store.read(id);
     await drainLog();
-    if (!isFinished(record.state) && !(await deps.queue.isLive(record.project, record.ticket))) {
-      // The runner writes the end state before it gives up its place: read again before deciding.
-      record = await deps.store.read(id);
-      if (!isFinished(record.state))
-        record = (await markLost(deps.store, { jobId: id, pid: record.runnerPid ?? 0 })) ?? record;
-      await drainLog();
-    }
+    const record = await settleIfLost(deps, read);
+    // Settled meanwhile (ended, or found lost): its last output may have landed since.
+    if (record !== read) await drainLog();
     const now = Date.now();
     const key = `${record.state}/${record.phase ?? ''}`;
     if (key !== lastKey || now - lastProgressAt >= 1000 || isFinished(record.state)) {

@@ -168,6 +168,21 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
   return record;
 }
 
+/**
+ * A record just read: if it is not finished and no process holds its place in the queue any more
+ * (runner, worker or deploy command), nobody will ever finish it, so it is marked lost now. The
+ * runner writes the end before it gives up its place, so the record is read again before deciding.
+ */
+export async function settleIfLost(
+  deps: { store: JobStore; queue: ProjectQueue },
+  record: LocalJobRecord,
+): Promise<LocalJobRecord> {
+  if (isFinished(record.state) || (await deps.queue.isLive(record.project, record.ticket))) return record;
+  const again = await deps.store.read(record.id);
+  if (isFinished(again.state)) return again;
+  return (await markLost(deps.store, { jobId: again.id, pid: again.runnerPid ?? 0 })) ?? again;
+}
+
 /** Marks a job whose runner died as failed, unless it managed to finish. */
 export async function markLost(
   store: JobStore,

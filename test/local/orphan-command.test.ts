@@ -51,6 +51,16 @@ async function setup(name: string) {
   return { out, local, trigger };
 }
 
+/** Triggers a job and waits until its deploy command runs: the record then holds every process. */
+async function startUntilCommand(local: LocalBackend, trigger: () => Promise<string>, out: string) {
+  const id = await trigger();
+  await until('the job runs its command', async () => {
+    const r = await local.show(id);
+    return r.phase === 'command' && r.commandPid !== undefined && order(out).length === 1;
+  });
+  return { id, running: await local.show(id) };
+}
+
 async function until(what: string, condition: () => Promise<boolean> | boolean): Promise<void> {
   for (let i = 0; i < 400; i += 1) {
     if (await condition()) return;
@@ -69,12 +79,7 @@ describe('a deploy command that outlives the processes that started it', () => {
   it('holds its project after its worker is killed, and its record says the outcome is unknown', async () => {
     // GIVEN job A's deploy command running
     const { out, local, trigger } = await setup('worker-killed');
-    const a = await trigger();
-    await until('A runs its command', async () => {
-      const r = await local.show(a);
-      return r.phase === 'command' && r.commandPid !== undefined && order(out).length === 1;
-    });
-    const running = await local.show(a);
+    const { id: a, running } = await startUntilCommand(local, trigger, out);
 
     // WHEN its worker is killed, and job B is triggered for the same project
     process.kill(running.workerPid as number, 'SIGKILL');
@@ -103,12 +108,7 @@ describe('a deploy command that outlives the processes that started it', () => {
   it('holds its project after its runner and worker are killed, and is then recorded failed, not running forever', async () => {
     // GIVEN job A's deploy command running
     const { out, local, trigger } = await setup('runner-killed');
-    const a = await trigger();
-    await until('A runs its command', async () => {
-      const r = await local.show(a);
-      return r.phase === 'command' && r.commandPid !== undefined && order(out).length === 1;
-    });
-    const running = await local.show(a);
+    const { id: a, running } = await startUntilCommand(local, trigger, out);
 
     // WHEN its runner's whole group (runner and worker) is killed, and B is triggered
     process.kill(-(running.runnerPid as number), 'SIGKILL');

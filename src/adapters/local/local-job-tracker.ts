@@ -5,7 +5,7 @@ import { followJob } from '../../local/follow-job.js';
 import type { LocalJobRecord } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
 import { groupExists, ownerAlive, ProjectQueue } from '../../local/project-queue.js';
-import { markLost } from '../../local/run-job.js';
+import { settleIfLost } from '../../local/run-job.js';
 import { localPaths } from '../../local/state-dir.js';
 import type { FollowHooks, JobTracker } from '../../ports/job-tracker.js';
 
@@ -62,17 +62,8 @@ export class LocalJobTracker implements JobTracker<LocalJobRecord> {
     return this.follow(record.id);
   }
 
-  /**
-   * A job not finished whose place in the queue has no live process left (runner, worker or
-   * deploy command) will never be finished by anyone: record it failed now, so no listing shows
-   * it running forever.
-   */
-  private async settle(record: LocalJobRecord): Promise<LocalJobRecord> {
-    if (isFinished(record.state) || (await this.queue.isLive(record.project, record.ticket))) return record;
-    // The runner writes the end before it gives up its place: read again before deciding.
-    const again = await this.store.read(record.id);
-    if (isFinished(again.state)) return again;
-    return (await markLost(this.store, { jobId: again.id, pid: again.runnerPid ?? 0 })) ?? again;
+  private settle(record: LocalJobRecord): Promise<LocalJobRecord> {
+    return settleIfLost({ store: this.store, queue: this.queue }, record);
   }
 
   async readLog(id: string): Promise<string> {
