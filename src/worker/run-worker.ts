@@ -63,7 +63,8 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   assertTransportAllowed(remote, { local: env.local });
   assertAuthFits(remote, config.auth);
 
-  const redactor = new Redactor(secretValues(config.auth));
+  const secrets = secretValues(config.auth);
+  const redactor = new Redactor(secrets);
   // From here on the job can be stopped: a signal or the deadline aborts `stop`, each step kills
   // its processes, and `finally` removes the work directory before the worker exits.
   const stop = new AbortController();
@@ -108,7 +109,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     const roleArn = roleForBranch(config.deployRole, env.branch);
     let credentials: TemporaryCredentials | undefined;
     if (roleArn === undefined) {
-      log(`no deployRole for branch ${env.branch}: the deploy command gets no AWS credentials`);
+      log(`no deployRole for branch ${showName(env.branch)}: the deploy command gets no AWS credentials`);
     } else {
       const session = deploySession({
         project: env.project,
@@ -123,7 +124,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     const commandRedactor =
       credentials === undefined
         ? redactor
-        : new Redactor([...secretValues(config.auth), credentials.secretAccessKey, credentials.sessionToken]);
+        : new Redactor([...secrets, credentials.secretAccessKey, credentials.sessionToken]);
     const argv = [...config.command, env.branch];
     reporter.report({ type: 'phase', phase: 'command' });
     // Each argument is redacted before quoting: a secret with a quote or backslash in it would
