@@ -4,7 +4,7 @@
  * rights of an unprivileged user only. The worker is the built bundle, as CodeBuild runs it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +219,26 @@ describe('the deploy command as an unprivileged user', () => {
     expect(run.stderr).toContain("IWOMP_RUN_AS is not set: the deploy command runs as the worker's own user");
     expect(readFileSync(join(out, 'environ.txt'), 'utf8').trim()).toBe('readable');
     expect(readFileSync(join(out, 'mem.txt'), 'utf8').trim()).toBe('readable');
+  });
+
+  it.runIf(isRoot)('hands the clone to the user without following its symlinks out of it', async () => {
+    // GIVEN a root-owned file outside the clone, and a branch whose tree links to it
+    const user = ensureUnprivilegedUser('iwomp-deployer');
+    const victim = join(root, 'root-owned-secret');
+    writeFileSync(victim, 'root only\n', { mode: 0o600 });
+    const linked = createRepo(root, 'linked');
+    linked.commit('main', { 'deploy.sh': { content: DEPLOY_SH, executable: true } });
+    execFileSync('ln', ['-s', victim, join(linked.work, 'victim')]);
+    linked.commit('main', {});
+    writeFileSync(
+      join(registry, 'linked.json'),
+      JSON.stringify({ gitUrl: `file://${linked.bare}`, command: './deploy.sh' }),
+    );
+    // WHEN it deploys as the unprivileged user
+    const run = await worker(freshOut(), { PROJECTNAME: 'linked', IWOMP_RUN_AS: user.name });
+    // THEN the deploy ran, and the file behind the link is still root's
+    expect(run.code).toBe(0);
+    expect(statSync(victim)).toMatchObject({ uid: 0, gid: 0 });
   });
 
   it('refuses an IWOMP_RUN_AS that names no user, before anything runs', async () => {
