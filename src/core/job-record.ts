@@ -90,9 +90,33 @@ export function stateForExitCode(exitCode: number): 'succeeded' | 'failed' | 'su
   return 'failed';
 }
 
+/** A received trigger was refused (bad message, unknown project, branch not allowed): `rejected`. */
+export function markRejected<R extends JobRecord>(record: R, reason: string, at: Date): R {
+  return ended(record, 'rejected', at, { error: reason });
+}
+
+/** A received trigger was accepted and joined its project's lane: `queued`. */
+export function markQueued<R extends JobRecord>(record: R): R {
+  return moved(record, 'queued');
+}
+
+/**
+ * The job's host accepted it (CodeBuild returned a build id): `started`, until the worker runs.
+ * Recorded again with the same id (a retried start) it changes nothing.
+ */
+export function markStarted<R extends JobRecord>(record: R, at: Date): R {
+  if (record.state === 'started') return record;
+  return { ...moved(record, 'started'), startedAt: at.toISOString() };
+}
+
+/** A newer trigger of the same branch took this waiting one's place: `superseded`, never started. */
+export function markSuperseded<R extends JobRecord>(record: R, byId: string, at: Date): R {
+  return ended(record, 'superseded', at, { error: `superseded by ${byId}, a newer trigger of the same branch` });
+}
+
 /** The worker started: `running`, in its first step. */
 export function markRunning<R extends JobRecord>(record: R, at: Date): R {
-  return { ...moved(record, 'running'), phase: 'clone', startedAt: at.toISOString() };
+  return { ...moved(record, 'running'), phase: 'clone', startedAt: record.startedAt ?? at.toISOString() };
 }
 
 /** The worker reported its next step. A finished or not-yet-running job keeps its record. */
@@ -122,6 +146,27 @@ export function markFinished<R extends JobRecord>(
  */
 export function markFailed<R extends JobRecord>(record: R, reason: string, at: Date): R {
   return ended(record, 'failed', at, { exitCode: ExitCode.internal, error: reason });
+}
+
+/**
+ * The job ended with the outcome its host decided (core/deploy-record.ts `finalOutcome`): the
+ * general form of {@link markFinished}, for a state that no exit code alone says.
+ */
+export function markEnded<R extends JobRecord>(
+  record: R,
+  outcome: { readonly state: JobState; readonly exitCode?: number; readonly reason?: string },
+  at: Date,
+): R {
+  if (!isFinished(outcome.state) || outcome.state === 'rejected') {
+    throw new InternalError(`a job cannot end as ${outcome.state}`);
+  }
+  return ended(record, outcome.state, at, {
+    ...(outcome.exitCode === undefined ? {} : { exitCode: outcome.exitCode }),
+    ...(outcome.state !== 'succeeded' && outcome.reason !== undefined ? { error: outcome.reason } : {}),
+    ...(record.startedAt === undefined && outcome.state !== 'superseded' && outcome.state !== 'cancelled'
+      ? { startedAt: at.toISOString() }
+      : {}),
+  });
 }
 
 /** Someone stopped the job (`jobs cancel`): `cancelled`, with the reason. */

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { BRANCH_PATTERN_SYNTAX, branchPatternProblem } from './branch-policy.js';
+import { DEFAULT_LANE_MODE, LANE_MODES, type LaneMode } from './deploy-lane.js';
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
 import { quote } from './display.js';
 import { ConfigError } from './errors.js';
@@ -126,6 +127,13 @@ export const ProjectDocumentSchema = z.partial(
             "Default: the CodeBuild project's build timeout (60 minutes locally).",
         ),
       ),
+    concurrency: z
+      .enum(LANE_MODES)
+      .check(
+        z.describe(
+          'What a trigger does while another deploy of the project runs (one runs at a time, never interrupted): "supersede" waits in place of the waiting trigger of the same branch, which is recorded superseded; "queue" waits behind every other. Default: supersede.',
+        ),
+      ),
     sparsePaths: texts(
       'Directories the deploy needs besides deployDir (shared libraries), fetched and checked out with it when deployDir is not the root.',
     ),
@@ -172,6 +180,8 @@ export interface ProjectConfig {
    * files of the root and of every parent), `deployDir` first; undefined means the whole tree.
    */
   readonly sparsePaths?: readonly string[];
+  /** What a trigger does while another deploy of the project holds its lane (core/deploy-lane.ts). */
+  readonly concurrency: LaneMode;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -255,6 +265,7 @@ export function resolveProjectConfig(
     ...(merged.timeoutMinutes === undefined ? {} : { timeoutMinutes: merged.timeoutMinutes }),
     ...(droppedDefaultCredentials === undefined ? {} : { droppedDefaultCredentials }),
     ...(sparsePaths ? { sparsePaths } : {}),
+    concurrency: merged.concurrency ?? DEFAULT_LANE_MODE,
   };
 }
 
