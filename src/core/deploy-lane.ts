@@ -75,7 +75,11 @@ export function admit(lane: Lane, entry: LaneEntry, mode: LaneMode): LaneDecisio
 export function release(lane: Lane, id: string): LaneDecision {
   if (lane.holder?.id === id) return fill({ waiting: lane.waiting }, []);
   if (lane.waiting.some((e) => e.id === id)) {
-    return { lane: { ...lane, waiting: lane.waiting.filter((e) => e.id !== id) }, superseded: [], changed: true };
+    return {
+      lane: { ...lane, waiting: lane.waiting.filter((e) => e.id !== id) },
+      superseded: [],
+      changed: true,
+    };
   }
   return unchanged(lane);
 }

@@ -19,7 +19,14 @@ export interface DeployRecord extends JobRecord {
 }
 
 /** CodeBuild's build statuses (`build-status` of a state-change event, `buildStatus` of BatchGetBuilds). */
-export const BUILD_STATUSES = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED'] as const;
+export const BUILD_STATUSES = [
+  'IN_PROGRESS',
+  'SUCCEEDED',
+  'FAILED',
+  'FAULT',
+  'TIMED_OUT',
+  'STOPPED',
+] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
 
 /**
@@ -37,7 +44,9 @@ export function finalOutcome(
     return {
       state,
       exitCode: record.reportedExitCode,
-      ...(state !== 'succeeded' && record.reportedReason !== undefined ? { reason: record.reportedReason } : {}),
+      ...(state !== 'succeeded' && record.reportedReason !== undefined
+        ? { reason: record.reportedReason }
+        : {}),
     };
   }
   switch (status) {

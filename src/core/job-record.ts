@@ -111,7 +111,9 @@ export function markStarted<R extends JobRecord>(record: R, at: Date): R {
 
 /** A newer trigger of the same branch took this waiting one's place: `superseded`, never started. */
 export function markSuperseded<R extends JobRecord>(record: R, byId: string, at: Date): R {
-  return ended(record, 'superseded', at, { error: `superseded by ${byId}, a newer trigger of the same branch` });
+  return ended(record, 'superseded', at, {
+    error: `superseded by ${byId}, a newer trigger of the same branch`,
+  });
 }
 
 /** The worker started: `running`, in its first step. */

@@ -58,6 +58,7 @@ describe('the JSON Schemas in schema/', () => {
       'basicUsername',
       'branches',
       'command',
+      'concurrency',
       'credentialHosts',
       'deployDir',
       'deployRole',

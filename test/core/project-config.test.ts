@@ -51,6 +51,8 @@ describe('resolveProjectConfig', () => {
       auth: { kind: 'token', token: 'default-token-1' },
       deployDir: '.',
       command: ['./deploy.sh'],
+      // One deploy at a time, a newer waiting trigger of a branch replacing the older: #11.
+      concurrency: 'supersede',
     });
   });
 
@@ -279,4 +281,16 @@ describe('_default credentials are bound to their hosts', () => {
       expect(() => parse({ credentialHosts: [host] })).toThrow(/credentialHosts\.0: must be a host name/);
     },
   );
+});
+
+describe('concurrency', () => {
+  it('is supersede unless the registry says queue, and refuses anything else by name', () => {
+    // GIVEN documents with and without the key
+    const base = { gitUrl: 'https://x/y', command: './deploy.sh' };
+    // WHEN they are resolved
+    // THEN the default is supersede, queue is kept, and a typo is a one-line config error
+    expect(resolveProjectConfig(undefined, parse(base)).concurrency).toBe('supersede');
+    expect(resolveProjectConfig(parse({ concurrency: 'queue' }), parse(base)).concurrency).toBe('queue');
+    expect(() => parse({ ...base, concurrency: 'parallel' })).toThrow(/concurrency/);
+  });
 });
