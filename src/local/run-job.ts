@@ -13,11 +13,12 @@ import {
   markFinished,
   markPhase,
   markRunning,
+  markSuperseded,
 } from '../core/job-record.js';
 import { parseWorkerReport } from '../core/worker-report.js';
 import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
-import { groupExists, ProjectQueue, type QueueEntry } from './project-queue.js';
+import { groupExists, ProjectQueue, type QueueEntry, type WaitEnd } from './project-queue.js';
 import { type LocalPaths, localPaths, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state-dir.js';
 
 export interface RunJobOptions {
@@ -80,15 +81,30 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
 
   try {
     await say(`job ${record.id}: project ${record.project}, branch ${record.branch}`);
-    const ourTurn = await queue.waitTurn(record.project, record.ticket, {
+    const turn = await queue.waitTurn(record.project, record.ticket, record.id, {
       stopped: () => stopSignal !== undefined,
       onWaiting: (ahead) => void say(`waiting for job ${ahead.jobId} of the same project to finish`),
       onStale: async (stale) => {
         await say(`job ${stale.jobId} lost its runner (pid ${stale.pid}); going on without it`);
-        await markLost(store, stale);
+        await markLost(store, stale, await queue.readEnd(record.project, stale.jobId));
       },
     });
-    if (!ourTurn) {
+    if (turn.kind === 'superseded') {
+      // The newer trigger recorded it, unless this job's record did not exist yet then: the
+      // record is left as it is once it says so, never turned into failed or cancelled.
+      await say(
+        `job ${record.id} superseded by ${turn.by}, a newer trigger of the same branch: it does not run`,
+      );
+      const current = await store.read(record.id);
+      if (isFinished(current.state)) {
+        record = current;
+        written = current;
+      } else {
+        await save(markSuperseded(current, turn.by, new Date()));
+      }
+      return record;
+    }
+    if (turn.kind === 'stopped') {
       const reason = await store.cancelReason(record.id);
       await say(`job ${record.id} stopped (${stopSignal}) before it started`);
       await save(
@@ -162,7 +178,7 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
     signals.off('SIGINT', onStop);
     await writes.catch(() => undefined);
     // Released only after the final record is written: whoever sees the place free sees the job ended.
-    await queue.release(record.project, record.ticket);
+    await queue.release(record.project, record.ticket, record.id);
     await log.close();
   }
   return record;
@@ -180,13 +196,18 @@ export async function settleIfLost(
   if (isFinished(record.state) || (await deps.queue.isLive(record.project, record.ticket))) return record;
   const again = await deps.store.read(record.id);
   if (isFinished(again.state)) return again;
-  return (await markLost(deps.store, { jobId: again.id, pid: again.runnerPid ?? 0 })) ?? again;
+  const end = await deps.queue.readEnd(again.project, again.id);
+  return (await markLost(deps.store, { jobId: again.id, pid: again.runnerPid ?? 0 }, end)) ?? again;
 }
 
-/** Marks a job whose runner died as failed, unless it managed to finish. */
+/**
+ * Marks a job whose runner died as failed, unless it managed to finish. One superseded while it
+ * waited (`end`) is recorded so: the newer trigger took its place before its runner could say it.
+ */
 export async function markLost(
   store: JobStore,
   entry: Pick<QueueEntry, 'jobId' | 'pid'>,
+  end?: WaitEnd,
 ): Promise<LocalJobRecord | undefined> {
   let record: LocalJobRecord;
   try {
@@ -196,6 +217,11 @@ export async function markLost(
     return undefined;
   }
   if (isFinished(record.state)) return record;
+  if (end?.kind === 'superseded') {
+    const superseded = markSuperseded(record, end.by, new Date());
+    await store.write(superseded);
+    return superseded;
+  }
   // A runner stopped by `jobs cancel` before it could record it still ends its job cancelled.
   const cancelled = await store.cancelReason(record.id);
   const lost =

@@ -98,9 +98,9 @@ describe('JobStore', () => {
 describe('ProjectQueue', () => {
   it('gives concurrent triggers distinct places, each above every place already taken', async () => {
     const queue = new ProjectQueue(join(root, 'queue'));
-    const first = await queue.enqueue('app', 'job-0');
+    const first = await queue.enqueue('app', 'job-0', 'main');
     const tickets = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => queue.enqueue('app', `job-${i + 1}`)),
+      Array.from({ length: 20 }, (_, i) => queue.enqueue('app', `job-${i + 1}`, 'main')),
     );
     expect(new Set(tickets).size).toBe(20);
     expect(tickets.every((t) => t > first)).toBe(true);
@@ -111,8 +111,8 @@ describe('ProjectQueue', () => {
     const queue = new ProjectQueue(join(root, 'queue-bad'));
     mkdirSync(join(root, 'queue-bad', 'app'), { recursive: true });
     writeFileSync(join(root, 'queue-bad', 'app', '000000000001'), 'garbage');
-    const ticket = await queue.enqueue('app', 'job');
-    await expect(queue.waitTurn('app', ticket)).rejects.toThrow(
+    const ticket = await queue.enqueue('app', 'job', 'main');
+    await expect(queue.waitTurn('app', ticket, 'job')).rejects.toThrow(
       /000000000001 is not a queue entry: remove it/,
     );
   });

@@ -5,7 +5,7 @@ import type { JobStore } from '../../local/job-store.js';
 import type { ProjectQueue } from '../../local/project-queue.js';
 import type { LocalPaths } from '../../local/state-dir.js';
 import type { FollowHooks, JobTracker } from '../../ports/job-tracker.js';
-import type { Registry } from '../../ports/registry.js';
+import { loadProjectConfig, type Registry } from '../../ports/registry.js';
 import { createRegistry } from '../create-registry.js';
 import { LocalJobTracker } from './local-job-tracker.js';
 import { ProcessJobLauncher, type ProcessJobLauncherProps } from './process-job-launcher.js';
@@ -47,7 +47,11 @@ export class LocalBackend {
   readonly queue: ProjectQueue;
 
   constructor(props: LocalBackendProps) {
-    this.launcher = new ProcessJobLauncher(props);
+    // The lane mode comes from the registry the trigger was checked against, as the Lambda's does.
+    this.launcher = new ProcessJobLauncher({
+      laneMode: async (project) => (await loadProjectConfig(this.registry, project)).concurrency,
+      ...props,
+    });
     this.paths = this.launcher.paths;
     this.tracker = new LocalJobTracker(this.paths.root);
     this.store = this.tracker.store;

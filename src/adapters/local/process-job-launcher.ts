@@ -3,11 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DEFAULT_LANE_MODE, type LaneMode } from '../../core/deploy-lane.js';
+import { isFinished, markSuperseded } from '../../core/job-record.js';
 import { DEFAULT_CONFIG_PATH } from '../../core/names.js';
 import { writeFileAtomic } from '../../local/atomic-file.js';
 import { LocalStateError } from '../../local/errors.js';
 import { type LocalJobRecord, newJobId } from '../../local/job-record.js';
 import { JobStore } from '../../local/job-store.js';
+import { joinLane } from '../../local/join-lane.js';
 import { ProjectQueue } from '../../local/project-queue.js';
 import { type LocalPaths, localPaths, PRIVATE_FILE_MODE, preparePrivateDirs } from '../../local/state-dir.js';
 import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
@@ -44,6 +47,12 @@ export interface ProcessJobLauncherProps {
    * @default - the folder `<stateDir>/registry`
    */
   readonly registry?: RegistrySpec;
+  /**
+   * The project's `concurrency` mode: what a new job does to the jobs of its branch waiting ahead
+   * of it (see core/deploy-lane.ts). `LocalBackend` reads it from the registry.
+   * @default - `supersede`
+   */
+  readonly laneMode?: (project: string) => Promise<LaneMode>;
 }
 
 /** How long an idempotency token maps to its job, as CodeBuild's StartBuild does. */
@@ -64,6 +73,7 @@ export class ProcessJobLauncher implements JobLauncher {
   private readonly env: NodeJS.ProcessEnv;
   private readonly configPath: string;
   readonly registrySpec: RegistrySpec;
+  private readonly laneMode: (project: string) => Promise<LaneMode>;
 
   constructor(props: ProcessJobLauncherProps) {
     this.paths = localPaths(props.stateDir);
@@ -74,6 +84,7 @@ export class ProcessJobLauncher implements JobLauncher {
     this.env = props.env ?? process.env;
     this.configPath = props.configPath ?? DEFAULT_CONFIG_PATH;
     this.registrySpec = props.registry ?? { kind: 'file', dir: this.paths.registry };
+    this.laneMode = props.laneMode ?? (async () => DEFAULT_LANE_MODE);
   }
 
   async start(request: JobRequest): Promise<StartedJob> {
@@ -91,7 +102,7 @@ export class ProcessJobLauncher implements JobLauncher {
     const id = newJobId(request.project, now);
     // The place in the queue is taken here, before returning, so two triggers made one after
     // the other run in that order whatever their runners' start-up times.
-    const ticket = await this.queue.enqueue(request.project, id);
+    const ticket = await this.queue.enqueue(request.project, id, request.branch);
     const record: LocalJobRecord = {
       version: 1,
       id,
@@ -106,15 +117,29 @@ export class ProcessJobLauncher implements JobLauncher {
     try {
       await this.store.create(record);
       created = true;
+      // Decided before returning, as the trigger is: `jobs list` shows who was superseded at once.
+      await joinLane(this, record, await this.laneMode(request.project));
       const pid = await this.spawnRunner(id);
-      await this.queue.setOwner(request.project, ticket, id, pid, true);
+      await this.queue.setOwner(request.project, ticket, pid, true);
     } catch (error) {
-      await this.queue.release(request.project, ticket);
+      // The job's wait ends here, unless a newer trigger superseded it first: then it says so.
+      const end = await this.queue.claimEnd(request.project, id, { kind: 'stopped' }).then(
+        async (won) => (won ? undefined : await this.queue.readEnd(request.project, id)),
+        () => undefined,
+      );
+      await this.queue.release(request.project, ticket, id);
       if (created) {
         const reason = error instanceof Error ? error.message : String(error);
-        await this.store
-          .write({ ...record, state: 'failed', error: reason, finishedAt: new Date().toISOString() })
-          .catch(() => undefined);
+        const current = await this.store.read(id).catch(() => record);
+        if (!isFinished(current.state)) {
+          await this.store
+            .write(
+              end?.kind === 'superseded'
+                ? markSuperseded(current, end.by, new Date())
+                : { ...current, state: 'failed', error: reason, finishedAt: new Date().toISOString() },
+            )
+            .catch(() => undefined);
+        }
       }
       throw error;
     }
