@@ -1,9 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokenRecord } from '../ports/job-tracker.js';
 import { createFileExclusive, isTempName, writeFileAtomic } from './atomic-file.js';
 import { JobNotFoundError, LocalStateError } from './errors.js';
 import { type LocalJobRecord, parseJobId, recordProblem } from './job-record.js';
+import { PRIVATE_FILE_MODE } from './state-dir.js';
 
 /**
  * Job records and logs in `<state>/jobs`: `<id>.json` and `<id>.log`. Records are replaced
@@ -23,6 +24,19 @@ export class JobStore {
 
   logPath(id: string): string {
     return join(this.dir, `${parseJobId(id)}.log`);
+  }
+
+  /**
+   * Adds one line to a job's log from outside its runner (a newer job superseding it), so that a
+   * follower sees why it ended before it sees the record end. O_APPEND: lines never overwrite.
+   */
+  async appendLog(id: string, line: string): Promise<void> {
+    const path = this.logPath(id);
+    try {
+      await appendFile(path, `${line}\n`, { mode: PRIVATE_FILE_MODE });
+    } catch (error) {
+      throw stateError(`cannot write ${path}`, error);
+    }
   }
 
   /** Asks the job's runner to stop the job, and says why (see `cancelReason`). */

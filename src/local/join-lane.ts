@@ -29,9 +29,16 @@ export async function joinLane(
       throw error;
     }
     if (isFinished(record.state)) return;
+    // The reason goes to its log first: whoever follows it sees why before it sees the end.
+    await deps.store.appendLog(record.id, supersededLine(record.id, by));
     const superseded = markSuperseded(record, by, new Date());
     await deps.store.write(superseded);
     records.push(superseded);
   });
   return records;
+}
+
+/** The log line of a job superseded while it waited. */
+export function supersededLine(id: string, by: string): string {
+  return `[iwomp] job ${id} superseded by ${by}, a newer trigger of the same branch: it does not run`;
 }

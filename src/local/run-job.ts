@@ -18,6 +18,7 @@ import {
 import { parseWorkerReport } from '../core/worker-report.js';
 import type { LocalJobRecord } from './job-record.js';
 import { JobStore } from './job-store.js';
+import { supersededLine } from './join-lane.js';
 import { groupExists, ProjectQueue, type QueueEntry, type WaitEnd } from './project-queue.js';
 import { type LocalPaths, localPaths, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state-dir.js';
 
@@ -90,16 +91,14 @@ export async function runJob(options: RunJobOptions): Promise<LocalJobRecord> {
       },
     });
     if (turn.kind === 'superseded') {
-      // The newer trigger recorded it, unless this job's record did not exist yet then: the
-      // record is left as it is once it says so, never turned into failed or cancelled.
-      await say(
-        `job ${record.id} superseded by ${turn.by}, a newer trigger of the same branch: it does not run`,
-      );
+      // The newer trigger recorded it (and logged why), unless this job's record did not exist
+      // yet then. A record that says so is left as it is, never turned into failed or cancelled.
       const current = await store.read(record.id);
       if (isFinished(current.state)) {
         record = current;
         written = current;
       } else {
+        await log.write(`${supersededLine(record.id, turn.by)}\n`);
         await save(markSuperseded(current, turn.by, new Date()));
       }
       return record;
