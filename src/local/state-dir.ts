@@ -12,7 +12,7 @@ export interface LocalPaths {
   readonly registry: string;
   /** `<id>.json` (the record) and `<id>.log` (the worker's output) per job. */
   readonly jobs: string;
-  /** `<project>/<ticket>`: the per-project FIFO (see project-queue.ts). */
+  /** `<project>/<ticket>` and `<project>/<id>.end`: the per-project lanes (see project-queue.ts). */
   readonly queue: string;
   /** Fresh work directories, one per running job (`IWOMP_WORKDIR`); empty when nothing runs. */
   readonly work: string;

@@ -13,7 +13,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalJobRecord } from '../../src/local/job-record.js';
+import { JobStore } from '../../src/local/job-store.js';
+import { joinLane } from '../../src/local/join-lane.js';
 import { ProjectQueue } from '../../src/local/project-queue.js';
+import { settleIfLost } from '../../src/local/run-job.js';
+import { localPaths } from '../../src/local/state-dir.js';
 import { type CliRun, runCliInProcess, runCliProcess } from '../support/cli.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo, type FixtureRepo } from '../support/repos.js';
@@ -336,4 +340,42 @@ describe('ProjectQueue lanes: many triggers of one branch at once', () => {
     expect(all).not.toContain('holder');
     expect(ids.filter((id) => !all.includes(id))).toHaveLength(1);
   });
+
+  it('a job superseded before its trigger wrote its record is still recorded superseded, not failed, when found without a runner', async () => {
+    // GIVEN B (main) queued behind a holder, its record not written yet, and C (main) joining the lane
+    const state = mkdtempSync(join(root, 'state-'));
+    const paths = localPaths(state);
+    const queue = new ProjectQueue(paths.queue);
+    const store = new JobStore(paths.jobs, paths.root);
+    await queue.enqueue('app', 'holder', 'main');
+    const bTicket = await queue.enqueue('app', 'job-b', 'main');
+    const cTicket = await queue.enqueue('app', 'job-c', 'main');
+    await store.create(queuedRecord('job-c', cTicket));
+    expect(
+      await joinLane({ queue, store }, { id: 'job-c', project: 'app', ticket: cTicket }, 'supersede'),
+    ).toEqual([]);
+
+    // WHEN B's record appears (its trigger was slow), and a follower finds it with no place in the queue
+    await store.create(queuedRecord('job-b', bTicket));
+    const settled = await settleIfLost({ queue, store }, await store.read('job-b'));
+
+    // THEN it is recorded superseded by C, as its runner would have
+    expect(settled).toMatchObject({
+      state: 'superseded',
+      error: 'superseded by job-c, a newer trigger of the same branch',
+    });
+    expect((await store.read('job-b')).state).toBe('superseded');
+  });
 });
+
+function queuedRecord(id: string, ticket: string): LocalJobRecord {
+  return {
+    version: 1,
+    id,
+    project: 'app',
+    branch: 'main',
+    state: 'queued',
+    ticket,
+    createdAt: new Date().toISOString(),
+  };
+}
