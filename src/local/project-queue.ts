@@ -87,7 +87,7 @@ export class ProjectQueue {
       const after = await this.tickets(project);
       if (after[after.length - 1] === ticket) return ticket;
       // A higher ticket was taken before ours: its trigger may have decided without seeing us.
-      await rm(join(dir, ticket), { force: true });
+      await this.removeIfOwn(project, ticket, jobId);
     }
     throw new LocalStateError(`cannot take a place in the queue of project '${project}' (${dir})`);
   }
@@ -126,7 +126,7 @@ export class ProjectQueue {
         continue;
       }
       await onSuperseded(entry, me.jobId);
-      await rm(join(this.projectDir(project), entry.ticket), { force: true });
+      await this.removeIfOwn(project, entry.ticket, entry.jobId);
       superseded.push(entry);
     }
     return superseded;
@@ -156,19 +156,23 @@ export class ProjectQueue {
    * while the place exists, its end must stay decided.
    */
   async release(project: string, ticket: string, jobId?: string): Promise<void> {
-    const path = join(this.projectDir(project), ticket);
     if (jobId === undefined) {
-      await rm(path, { force: true });
+      await rm(join(this.projectDir(project), ticket), { force: true });
       return;
     }
+    await this.removeIfOwn(project, ticket, jobId);
+    await this.forgetEnd(project, jobId);
+  }
+
+  /** Removes the place at `ticket` if it is still the job's (not a later job's under the same number). */
+  private async removeIfOwn(project: string, ticket: string, jobId: string): Promise<void> {
     let entry: QueueEntry | undefined;
     try {
       entry = await this.read(project, ticket);
     } catch {
       entry = undefined;
     }
-    if (entry?.jobId === jobId) await rm(path, { force: true });
-    await this.forgetEnd(project, jobId);
+    if (entry?.jobId === jobId) await rm(join(this.projectDir(project), ticket), { force: true });
   }
 
   /**
