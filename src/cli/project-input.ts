@@ -33,6 +33,12 @@ export interface ProjectFlags {
   readonly authTokenEnv?: string;
   /** `--basic-password-env <VAR>`. */
   readonly basicPasswordEnv?: string;
+  /** `--status-token-env <VAR>`: the variable holding the commit status token. */
+  readonly statusTokenEnv?: string;
+  /** `--status-provider github|gitlab`. */
+  readonly statusProvider?: string;
+  /** `--status-api-url <url>`. */
+  readonly statusApiUrl?: string;
   /** `--ssh-private-key-file <path>`. */
   readonly sshPrivateKeyFile?: string;
   /** `--ssh-known-hosts-file <path>`. */
@@ -67,6 +73,9 @@ export async function readProjectInput(flags: ProjectFlags, context: InputContex
   if (flags.authTokenEnv !== undefined) overrides.authToken = fromEnv(flags.authTokenEnv, context.env);
   if (flags.basicPasswordEnv !== undefined)
     overrides.basicPassword = fromEnv(flags.basicPasswordEnv, context.env);
+  if (flags.statusTokenEnv !== undefined) overrides.statusToken = fromEnv(flags.statusTokenEnv, context.env);
+  if (flags.statusProvider !== undefined) overrides.statusProvider = flags.statusProvider;
+  if (flags.statusApiUrl !== undefined) overrides.statusApiUrl = flags.statusApiUrl;
   if (flags.sshPrivateKeyFile !== undefined)
     overrides.sshPrivateKey = await readText(flags.sshPrivateKeyFile, context.cwd);
   if (flags.sshKnownHostsFile !== undefined)
@@ -113,7 +122,7 @@ export async function checkProjectDocument(
   return config;
 }
 
-const SECRET_KEYS = ['authToken', 'basicPassword', 'sshPrivateKey'] as const;
+const SECRET_KEYS = ['authToken', 'basicPassword', 'sshPrivateKey', 'statusToken'] as const;
 
 /** The git URL as `projects list` and `show` print it (kept here for the CLI's callers). */
 export { displayGitUrl };

@@ -158,7 +158,7 @@ const LOOPBACK_V4 = new RegExp(`^127\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
  * reach this machine through curl, but reading them as "not loopback" only makes the rules
  * stricter for them (plain http refused), never looser.
  */
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || LOOPBACK_V4.test(host);
 }
 

@@ -2,6 +2,15 @@ import { posix } from 'node:path';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { BRANCH_PATTERN_SYNTAX, branchPatternProblem } from './branch-policy.js';
+import {
+  type CommitStatusSetting,
+  GITHUB_API,
+  parseStatusApiUrl,
+  providerForHost,
+  STATUS_PROVIDERS,
+  statusApiUrlProblem,
+  statusRepository,
+} from './commit-status.js';
 import { DEFAULT_LANE_MODE, LANE_MODES, type LaneMode } from './deploy-lane.js';
 import { DEPLOY_ROLE_PATH, type DeployRoleSetting, parseRoleArn } from './deploy-role.js';
 import { quote } from './display.js';
@@ -137,6 +146,28 @@ export const ProjectDocumentSchema = z.partial(
     sparsePaths: texts(
       'Directories the deploy needs besides deployDir (shared libraries), fetched and checked out with it when deployDir is not the root.',
     ),
+    statusToken: secret(
+      'statusToken',
+      'Token that sets a commit status on the deployed commit (GitHub: repo:status, or "Commit statuses: write"; GitLab: api). Each project its own: refused in _default. Never given to the deploy command. Secret.',
+    ),
+    statusProvider: z
+      .enum(STATUS_PROVIDERS)
+      .check(
+        z.describe(
+          'The commit status API statusToken is for: "github" or "gitlab". Default: from the gitUrl host (github.com, gitlab.com); required for any other host.',
+        ),
+      ),
+    statusApiUrl: z.string().check(
+      z.minLength(1),
+      z.superRefine((value, context) => {
+        const problem = statusApiUrlProblem(value);
+        if (problem !== undefined)
+          context.addIssue({ code: 'custom', message: `${quote(value)} ${problem}` });
+      }),
+      z.describe(
+        'Base URL of the commit status API. Default: https://api.github.com, or https://<gitUrl host>/api/v4 for gitlab. https:// only (http:// on a loopback address).',
+      ),
+    ),
     sparseCheckout: z
       .boolean()
       .check(
@@ -182,6 +213,8 @@ export interface ProjectConfig {
   readonly sparsePaths?: readonly string[];
   /** What a trigger does while another deploy of the project holds its lane (core/deploy-lane.ts). */
   readonly concurrency: LaneMode;
+  /** Where the worker sets the deployed commit's status; undefined without `statusToken`. */
+  readonly commitStatus?: CommitStatusSetting;
 }
 
 const AUTH_KEYS = ['authToken', 'basicUsername', 'basicPassword', 'sshPrivateKey', 'sshKnownHosts'] as const;
@@ -241,6 +274,13 @@ export function resolveProjectConfig(
       "credentialHosts belongs in _default: a project cannot widen where _default's credentials go",
     );
   }
+  // Not bound to hosts like the git credentials: whoever registers a project chooses its gitUrl,
+  // so a shared status token would let them set statuses on any repository the token reaches.
+  if (defaults?.statusToken !== undefined) {
+    throw new ConfigError(
+      '_default must not hold statusToken: a project would choose which repository it sets statuses on; give each project its own',
+    );
+  }
   const projectSetsAuth = AUTH_KEYS.some((k) => project[k] !== undefined);
   const base: ProjectDocument = { ...defaults };
   delete base.credentialHosts;
@@ -255,6 +295,7 @@ export function resolveProjectConfig(
   if (merged.command === undefined) throw new ConfigError('command is required');
   const deployDir = parseDeployDir(merged.deployDir ?? '.');
   const sparsePaths = resolveSparsePaths(deployDir, merged);
+  const commitStatus = resolveCommitStatus(merged, merged.gitUrl);
   return {
     gitUrl: merged.gitUrl,
     auth: resolveAuth(merged),
@@ -266,7 +307,30 @@ export function resolveProjectConfig(
     ...(droppedDefaultCredentials === undefined ? {} : { droppedDefaultCredentials }),
     ...(sparsePaths ? { sparsePaths } : {}),
     concurrency: merged.concurrency ?? DEFAULT_LANE_MODE,
+    ...(commitStatus === undefined ? {} : { commitStatus }),
   };
+}
+
+/**
+ * `statusToken` with where it goes: the provider (named, or implied by a github.com / gitlab.com
+ * gitUrl), the API (named, or the provider's default), and the repository from `gitUrl`'s path.
+ * Without a token the other status keys do nothing (they may sit in `_default` for every project).
+ */
+function resolveCommitStatus(doc: ProjectDocument, gitUrl: string): CommitStatusSetting | undefined {
+  if (doc.statusToken === undefined) return undefined;
+  const host = hostOf(gitUrl);
+  const provider = doc.statusProvider ?? providerForHost(host);
+  if (provider === undefined) {
+    throw new ConfigError(
+      `statusToken needs statusProvider (github or gitlab): the gitUrl host ${host ?? '(none)'} is neither github.com nor gitlab.com`,
+    );
+  }
+  const repository = statusRepository(provider, gitUrl);
+  let apiUrl: string;
+  if (doc.statusApiUrl !== undefined) apiUrl = parseStatusApiUrl(doc.statusApiUrl);
+  else if (provider === 'github') apiUrl = GITHUB_API;
+  else apiUrl = parseStatusApiUrl(`https://${host ?? ''}/api/v4`);
+  return { provider, apiUrl, token: doc.statusToken, repository };
 }
 
 /**
@@ -379,5 +443,10 @@ export function formatIssues(error: z.core.$ZodError): string {
 
 /** Whether a document holds a value that must be stored encrypted (SSM SecureString). */
 export function holdsSecret(doc: ProjectDocument): boolean {
-  return doc.authToken !== undefined || doc.basicPassword !== undefined || doc.sshPrivateKey !== undefined;
+  return (
+    doc.authToken !== undefined ||
+    doc.basicPassword !== undefined ||
+    doc.sshPrivateKey !== undefined ||
+    doc.statusToken !== undefined
+  );
 }

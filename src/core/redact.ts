@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { GitAuth } from './project-config.js';
+import type { GitAuth, ProjectConfig } from './project-config.js';
 
 export const REDACTED = '***';
 
@@ -27,6 +27,17 @@ export function secretValues(auth: GitAuth): string[] {
     case 'ssh':
       return [auth.privateKey];
   }
+}
+
+/**
+ * Every secret a resolved project holds: its git credentials' values ({@link secretValues}) and
+ * the commit status token. One list, for every redactor and for what the deploy command may not see.
+ */
+export function projectSecrets(config: Pick<ProjectConfig, 'auth' | 'commitStatus'>): string[] {
+  return [
+    ...secretValues(config.auth),
+    ...(config.commitStatus === undefined ? [] : [config.commitStatus.token]),
+  ];
 }
 
 /**

@@ -8,6 +8,8 @@ import { JOB_PHASES, type JobPhase } from './job-record.js';
  */
 export type WorkerReport =
   | { readonly type: 'phase'; readonly phase: JobPhase }
+  /** The branch is checked out at `commit` (the commit the deploy runs, whatever the trigger named). */
+  | { readonly type: 'checkout'; readonly commit: string }
   /** The deploy command started, leading its own process group `pid`: it may outlive the worker. */
   | { readonly type: 'command'; readonly pid: number }
   | {
@@ -35,6 +37,9 @@ export function parseWorkerReport(line: string): WorkerReport | undefined {
   const r = json as Record<string, unknown>;
   if (r.type === 'phase' && (JOB_PHASES as readonly unknown[]).includes(r.phase)) {
     return { type: 'phase', phase: r.phase as JobPhase };
+  }
+  if (r.type === 'checkout' && typeof r.commit === 'string') {
+    return { type: 'checkout', commit: r.commit };
   }
   if (r.type === 'command' && Number.isInteger(r.pid) && (r.pid as number) > 1) {
     return { type: 'command', pid: r.pid as number };

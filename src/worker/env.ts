@@ -7,6 +7,7 @@ import {
   parseCommit,
   parseConfigPath,
   parseProjectName,
+  quote,
 } from '../core/names.js';
 
 /** The worker's environment, read once at the edge. Names are the seed's, so CodeBuild setups keep working. */
@@ -51,6 +52,8 @@ export interface WorkerEnv {
    * local runner passes 3600, CodeBuild's default).
    */
   readonly jobTimeoutSeconds?: number;
+  /** `CODEBUILD_BUILD_URL`: the build's console page, the link of the commit status. */
+  readonly buildUrl?: string;
 }
 
 /** Reads and checks the worker's environment; every problem names its variable. */
@@ -62,6 +65,7 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
   const buildId = optionalVar(env.CODEBUILD_BUILD_ID) ?? optionalVar(env.IWOMP_JOB_ID);
   const fetchTimeout = optionalVar(env.IWOMP_FETCH_TIMEOUT);
   const jobTimeout = optionalVar(env.IWOMP_JOB_TIMEOUT);
+  const buildUrl = optionalVar(env.CODEBUILD_BUILD_URL);
   return {
     configPath: readVar('CONFIGPATH', () =>
       parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
@@ -82,7 +86,57 @@ export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
       ? {}
       : { fetchTimeoutSeconds: parseSeconds('IWOMP_FETCH_TIMEOUT', fetchTimeout) }),
     ...(jobTimeout === undefined ? {} : { jobTimeoutSeconds: parseSeconds('IWOMP_JOB_TIMEOUT', jobTimeout) }),
+    ...(buildUrl === undefined ? {} : { buildUrl: parseBuildUrl(buildUrl) }),
   };
+}
+
+/** Where a build reports to, when the launcher started it for a trigger. */
+export interface DeployTableEnv {
+  /** `IWOMP_DEPLOY_TABLE` and `IWOMP_TRIGGER_ID`, when both are set. */
+  readonly target?: { readonly tableName: string; readonly triggerId: string };
+  /** A line for the log when only the table is set: the build reports to no record. */
+  readonly note?: string;
+}
+
+// DynamoDB's table name rule.
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+// The launcher's rule for an SNS MessageId (launcher/handle-sns-event.ts): the record's key.
+const TRIGGER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * `IWOMP_DEPLOY_TABLE` (set on the worker project) and `IWOMP_TRIGGER_ID` (set per build by the
+ * launcher). Read before the rest of the environment, so even a worker whose other variables are
+ * wrong reports its outcome to its record. A build started by hand has the table but no trigger:
+ * it runs, and reports nowhere.
+ */
+export function parseDeployTableEnv(env: NodeJS.ProcessEnv): DeployTableEnv {
+  const table = optionalVar(env.IWOMP_DEPLOY_TABLE);
+  const trigger = optionalVar(env.IWOMP_TRIGGER_ID);
+  if (table !== undefined && !TABLE_NAME.test(table)) {
+    throw new EnvironmentError(
+      'IWOMP_DEPLOY_TABLE',
+      `expected a DynamoDB table name (3-255 of [A-Za-z0-9_.-]), got ${quote(table)}`,
+    );
+  }
+  if (trigger !== undefined && !TRIGGER_ID.test(trigger)) {
+    throw new EnvironmentError(
+      'IWOMP_TRIGGER_ID',
+      `expected a trigger id (1-128 of [A-Za-z0-9._:-]), got ${quote(trigger)}`,
+    );
+  }
+  if (table === undefined) return {};
+  if (trigger === undefined) {
+    return { note: 'IWOMP_TRIGGER_ID is not set: this build reports to no deploy record' };
+  }
+  return { target: { tableName: table, triggerId: trigger } };
+}
+
+/** The build's page, linked from the commit status: an https URL (CodeBuild's console). */
+function parseBuildUrl(value: string): string {
+  if (!URL.canParse(value) || new URL(value).protocol !== 'https:' || /[\s\p{Cc}]/u.test(value)) {
+    throw new EnvironmentError('CODEBUILD_BUILD_URL', `expected an https:// URL, got ${quote(value)}`);
+  }
+  return value;
 }
 
 /** A whole number of seconds, 1 to 36 hours (CodeBuild's longest build). */

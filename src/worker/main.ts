@@ -2,8 +2,8 @@ import { createDeployCredentials } from '../adapters/create-deploy-credentials.j
 import { createRegistry } from '../adapters/create-registry.js';
 import { IwompError } from '../core/errors.js';
 import { exitCodeFor } from '../core/exit-codes.js';
-import { parseWorkerEnv } from './env.js';
-import { reporterFor } from './reporter.js';
+import { parseDeployTableEnv, parseWorkerEnv } from './env.js';
+import { fanOut, reporterFor, tableReporter, type WorkerReporter } from './reporter.js';
 import { runWorker } from './run-worker.js';
 
 /**
@@ -12,8 +12,13 @@ import { runWorker } from './run-worker.js';
  */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   // Read before anything else, so that even a bad environment is reported to the runner.
-  const reporter = reporterFor(env.IWOMP_REPORT_FD);
+  let reporter: WorkerReporter = reporterFor(env.IWOMP_REPORT_FD);
+  const warn = (line: string) => process.stderr.write(`[iwomp] warning: ${line}\n`);
   try {
+    // Next the deploy table, so that a bad PROJECTNAME (say) still reaches the record.
+    const table = parseDeployTableEnv(env);
+    if (table.note !== undefined) process.stderr.write(`[iwomp] ${table.note}\n`);
+    if (table.target !== undefined) reporter = fanOut(reporter, tableReporter(table.target, warn));
     const workerEnv = parseWorkerEnv(env);
     const registry = createRegistry(workerEnv.registry, workerEnv.configPath);
     const { commit } = await runWorker(workerEnv, {
@@ -25,12 +30,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
       deployCredentials: createDeployCredentials(),
     });
     reporter.report({ type: 'outcome', exitCode: 0, commit });
+    await reporter.settle();
     return 0;
   } catch (error) {
     const reason = describeFailure(error);
     const exitCode = exitCodeFor(error);
     process.stderr.write(`iwomp: ${reason}\n`);
     reporter.report({ type: 'outcome', exitCode, reason });
+    await reporter.settle();
     return exitCode;
   }
 }

@@ -1,13 +1,20 @@
 import { writeSync } from 'node:fs';
+import type { WorkerFields } from '../adapters/aws/deploy-table-report.js';
 import { formatWorkerReport, type WorkerReport } from '../core/worker-report.js';
 
-/** Where the worker sends its phase and outcome (see core/worker-report.ts). */
+/**
+ * Where the worker sends its phase, the commit it checked out, and its outcome (see
+ * core/worker-report.ts). Every report is made once, at one point of the worker; each channel
+ * (local mode's pipe, the deploy table in AWS) takes what it needs from it.
+ */
 export interface WorkerReporter {
   report(report: WorkerReport): void;
+  /** Resolves once every report made so far has been delivered or given up on. Never rejects. */
+  settle(): Promise<void>;
 }
 
-/** For runs nobody supervises (CodeBuild today, `iwomp worker` by hand): reports go nowhere. */
-export const silentReporter: WorkerReporter = { report: () => undefined };
+/** For runs nobody supervises (`iwomp worker` by hand, a build started without a trigger): reports go nowhere. */
+export const silentReporter: WorkerReporter = { report: () => undefined, settle: async () => undefined };
 
 /**
  * Reports as JSON lines on an inherited file descriptor (`IWOMP_REPORT_FD`, local mode's runner
@@ -26,6 +33,7 @@ export function fdReporter(fd: number): WorkerReporter {
         open = false;
       }
     },
+    settle: async () => undefined,
   };
 }
 
@@ -34,4 +42,103 @@ export function reporterFor(value: string | undefined): WorkerReporter {
   if (value === undefined || !/^\d{1,4}$/.test(value)) return silentReporter;
   const fd = Number(value);
   return fd >= 3 ? fdReporter(fd) : silentReporter;
+}
+
+/** Every report to each of `reporters`, in order. */
+export function fanOut(...reporters: WorkerReporter[]): WorkerReporter {
+  return {
+    report(report) {
+      for (const reporter of reporters) reporter.report(report);
+    },
+    async settle() {
+      await Promise.all(reporters.map((reporter) => reporter.settle()));
+    },
+  };
+}
+
+/** The deploy record a build reports to (`IWOMP_DEPLOY_TABLE`, `IWOMP_TRIGGER_ID`). */
+export interface DeployTableTarget {
+  readonly tableName: string;
+  readonly triggerId: string;
+}
+
+/** Writes a record's worker attributes: the DynamoDB adapter, loaded on first use. */
+export interface WorkerFieldsWriter {
+  write(fields: WorkerFields): Promise<void>;
+  /** Lets go of connections, so the worker can exit. */
+  close(): void;
+}
+
+/** The longest `reportedReason` stored: a reason is one line, not a log. */
+const MAX_REASON = 1000;
+
+/**
+ * Reports to the worker's own deploy record in the deploy table. Writes go one after another,
+ * in the order of the reports, without holding up the deploy; a write that fails is one warning
+ * line (`warn`), never a failed deploy. The DynamoDB client is loaded on the first report, so a
+ * run without a table (local mode) never loads it.
+ */
+export function tableReporter(
+  target: DeployTableTarget,
+  warn: (line: string) => void,
+  writer: WorkerFieldsWriter = lazyTableWriter(target),
+): WorkerReporter {
+  let chain = Promise.resolve();
+  const enqueue = (fields: WorkerFields) => {
+    chain = chain.then(() =>
+      writer
+        .write(fields)
+        .catch((error: unknown) =>
+          warn(`cannot report to the deploy table ${target.tableName}: ${describeWriteError(error)}`),
+        ),
+    );
+  };
+  return {
+    report(report) {
+      switch (report.type) {
+        case 'phase':
+          return enqueue({ phase: report.phase });
+        case 'checkout':
+          return enqueue({ deployedCommit: report.commit });
+        case 'command':
+          return;
+        case 'outcome':
+          return enqueue({
+            reportedExitCode: report.exitCode,
+            ...(report.reason === undefined ? {} : { reportedReason: oneLine(report.reason) }),
+            ...(report.commit === undefined ? {} : { deployedCommit: report.commit }),
+          });
+      }
+    },
+    settle: () => chain.then(() => writer.close()),
+  };
+}
+
+function lazyTableWriter(target: DeployTableTarget): WorkerFieldsWriter {
+  let adapter: Promise<import('../adapters/aws/deploy-table-report.js').DeployTableReport> | undefined;
+  return {
+    async write(fields) {
+      adapter ??= import('../adapters/aws/deploy-table-report.js').then(
+        (m) => new m.DeployTableReport({ tableName: target.tableName, triggerId: target.triggerId }),
+      );
+      await (await adapter).write(fields);
+    },
+    close() {
+      void adapter?.then(
+        (a) => a.destroy(),
+        () => undefined,
+      );
+    },
+  };
+}
+
+function oneLine(text: string): string {
+  const line = text.split(/[\r\n]/, 1)[0] ?? '';
+  return line.length <= MAX_REASON ? line : `${line.slice(0, MAX_REASON - 1)}…`;
+}
+
+/** One line naming what failed; an SDK error's name says most (ConditionalCheckFailedException: no such record). */
+function describeWriteError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split('\n', 1)[0] ?? '';
+  return `${error.name}: ${error.message.split('\n', 1)[0] ?? ''}`;
 }

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { assertBranchAllowed } from '../core/branch-policy.js';
 import { deploySession, roleForBranch } from '../core/deploy-role.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, categoryOf } from '../core/errors.js';
 import { assertTransportAllowed, type GitRemote, parseGitUrl } from '../core/git-url.js';
 import { showName } from '../core/names.js';
 import type { GitAuth } from '../core/project-config.js';
-import { Redactor, secretValues } from '../core/redact.js';
+import { projectSecrets, Redactor } from '../core/redact.js';
 import type { DeployCredentials, TemporaryCredentials } from '../ports/deploy-credentials.js';
 import { loadProjectConfig, type Registry } from '../ports/registry.js';
 import { commandEnvironment } from './command-env.js';
+import { CommitStatusReporter } from './commit-status.js';
 import { resolveDeployDir } from './deploy-dir.js';
 import type { WorkerEnv } from './env.js';
 import { fetchBranch } from './git-fetch.js';
@@ -63,8 +64,20 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
   assertTransportAllowed(remote, { local: env.local });
   assertAuthFits(remote, config.auth);
 
-  const secrets = secretValues(config.auth);
+  const secrets = projectSecrets(config);
   const redactor = new Redactor(secrets);
+  const statuses =
+    config.commitStatus === undefined
+      ? undefined
+      : new CommitStatusReporter({
+          setting: config.commitStatus,
+          project: env.project,
+          redactor,
+          ...(env.buildUrl === undefined ? {} : { targetUrl: env.buildUrl }),
+          log,
+        });
+  // The commit actually checked out, once known: the only commit a status is ever set on.
+  let commit: string | undefined;
   // From here on the job can be stopped: a signal or the deadline aborts `stop`, each step kills
   // its processes, and `finally` removes the work directory before the worker exits.
   const stop = new AbortController();
@@ -87,7 +100,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
     const started = performance.now();
     reporter.report({ type: 'phase', phase: 'clone' });
     log(`fetching ${env.project} branch ${showName(env.branch)} from ${remote.url}`);
-    const commit = await fetchBranch({
+    commit = await fetchBranch({
       remote,
       auth: config.auth,
       branch: env.branch,
@@ -103,6 +116,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       log,
     });
     log(`checked out ${commit} in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+    reporter.report({ type: 'checkout', commit });
 
     const cwd = await resolveDeployDir(cloneDir, config.deployDir);
     const user = await commandUser(env, deps, workDir, cloneDir, log);
@@ -127,6 +141,7 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
         : new Redactor([...secrets, credentials.secretAccessKey, credentials.sessionToken]);
     const argv = [...config.command, env.branch];
     reporter.report({ type: 'phase', phase: 'command' });
+    statuses?.set(commit, 'pending', `deploying ${env.branch}`);
     // Each argument is redacted before quoting: a secret with a quote or backslash in it would
     // no longer match once JSON-escaped.
     log(`running ${JSON.stringify(argv.map((arg) => redactor.redact(arg)))} in ${config.deployDir}`);
@@ -150,13 +165,20 @@ export async function runWorker(env: WorkerEnv, deps: WorkerDeps): Promise<Worke
       signal: stop.signal,
     });
     log(`deployed ${env.project} ${showName(env.branch)} at ${commit}`);
+    statuses?.set(commit, 'success', `deployed ${env.branch}`);
     return { commit };
   } catch (error) {
     if (error instanceof Error) error.message = redactor.redact(error.message);
+    if (commit !== undefined) {
+      // The command ran and failed (or was stopped): failure; the worker could not run it: error.
+      const state = categoryOf(error) === 'command' ? 'failure' : 'error';
+      statuses?.set(commit, state, error instanceof Error ? error.message : 'the deploy did not run');
+    }
     throw error;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     if (workDir !== undefined && !env.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    await statuses?.settled();
     // Only now: a SIGTERM during the removal must not end the worker half-way through it.
     signals.off('SIGTERM', onSignal);
     signals.off('SIGINT', onSignal);

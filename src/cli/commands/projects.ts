@@ -7,7 +7,7 @@ import {
   parseProjectDocument,
   resolveProjectConfig,
 } from '../../core/project-config.js';
-import { Redactor, secretValues } from '../../core/redact.js';
+import { projectSecrets, Redactor } from '../../core/redact.js';
 import { loadDefaults, type Registry } from '../../ports/registry.js';
 import type { Backend } from '../backend.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
@@ -106,6 +106,12 @@ export function registerProjects(program: Command, context: CliContext): void {
     .option('--auth-token-env <VAR>', 'name of the environment variable holding the HTTP token')
     .option('--basic-password-env <VAR>', 'name of the environment variable holding the basic auth password')
     .option(
+      '--status-token-env <VAR>',
+      'name of the environment variable holding the token that sets commit statuses',
+    )
+    .option('--status-provider <name>', 'commit status API: github or gitlab (default: from the git host)')
+    .option('--status-api-url <url>', 'commit status API base (default: api.github.com, or the GitLab host)')
+    .option(
       '--ssh-private-key-file <path>',
       'file holding the SSH private key (needs --ssh-known-hosts-file)',
     )
@@ -114,6 +120,7 @@ export function registerProjects(program: Command, context: CliContext): void {
     .addOption(new Option('--auth-token <value>').hideHelp())
     .addOption(new Option('--basic-password <value>').hideHelp())
     .addOption(new Option('--ssh-private-key <value>').hideHelp())
+    .addOption(new Option('--status-token <value>').hideHelp())
     .addHelpText(
       'after',
       '\nSecrets are never taken as flag values: argv is visible to every user of the machine (ps, /proc/<pid>/cmdline) and ends up in shell history and CI logs.\n\nExamples:\n  iwomp projects put demo --git-url https://github.com/me/infra.git --command ./deploy.sh --branch main\n  GH_TOKEN=... iwomp projects put demo --file demo.json --auth-token-env GH_TOKEN\n  iwomp projects put demo --file - < demo.json',
@@ -182,6 +189,7 @@ type PutFlags = ProjectFlags & {
   readonly authToken?: string;
   readonly basicPassword?: string;
   readonly sshPrivateKey?: string;
+  readonly statusToken?: string;
 };
 
 /**
@@ -194,6 +202,7 @@ function refuseSecretFlags(flags: PutFlags): void {
       ['authToken', '--auth-token', '--auth-token-env <VAR>'],
       ['basicPassword', '--basic-password', '--basic-password-env <VAR>'],
       ['sshPrivateKey', '--ssh-private-key', '--ssh-private-key-file <path>'],
+      ['statusToken', '--status-token', '--status-token-env <VAR>'],
     ] as const
   ).find(([key]) => flags[key] !== undefined);
   if (given) {
@@ -246,12 +255,15 @@ async function resolvesWithDefaults(
   registry: Registry,
   document: ProjectDocument,
 ): Promise<{ problem?: string; secrets: string[] }> {
-  const own = [document.authToken, document.basicPassword, document.sshPrivateKey].filter(
-    (s): s is string => s !== undefined,
-  );
+  const own = [
+    document.authToken,
+    document.basicPassword,
+    document.sshPrivateKey,
+    document.statusToken,
+  ].filter((s): s is string => s !== undefined);
   try {
     const config = resolveProjectConfig(await loadDefaults(registry), document);
-    return { secrets: withJsonForms([...own, ...secretValues(config.auth)]) };
+    return { secrets: withJsonForms([...own, ...projectSecrets(config)]) };
   } catch (error) {
     if (error instanceof ConfigError) return { problem: error.message, secrets: withJsonForms(own) };
     throw error;
