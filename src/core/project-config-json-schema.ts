@@ -33,10 +33,15 @@ export function projectDocumentJsonSchema(): Record<string, unknown> {
   });
 }
 
-/** The JSON Schema of `/<configPath>/_default`: any subset of a project's keys. */
+/**
+ * The JSON Schema of `/<configPath>/_default`: any subset of a project's keys, except
+ * `statusToken`, which each project holds for itself (resolveProjectConfig refuses it).
+ */
 export function defaultsDocumentJsonSchema(): Record<string, unknown> {
   return withIdentity(
-    toJsonSchema(z.extend(ProjectDocumentSchema, { $schema: SchemaReference })),
+    toJsonSchema(
+      z.extend(z.omit(ProjectDocumentSchema, { statusToken: true }), { $schema: SchemaReference }),
+    ),
     SCHEMA_FILES.defaults,
     {
       title: 'iwomp-in-aws registry defaults',

@@ -67,6 +67,9 @@ describe('the JSON Schemas in schema/', () => {
       'sparsePaths',
       'sshKnownHosts',
       'sshPrivateKey',
+      'statusApiUrl',
+      'statusProvider',
+      'statusToken',
       'timeoutMinutes',
     ]);
     expect(validateProject({ gitUrl: 'https://x/y.git', command: 'make', comand: 'x' })).toEqual([
