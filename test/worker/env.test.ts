@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../../src/core/errors.js';
-import { parseWorkerEnv } from '../../src/worker/env.js';
+import { parseDeployTableEnv, parseWorkerEnv } from '../../src/worker/env.js';
 
 const base = { PROJECTNAME: 'demo', GITBRANCH: 'main' };
 
@@ -78,5 +78,53 @@ describe('parseWorkerEnv', () => {
       parseWorkerEnv({ ...base, CODEBUILD_BUILD_ID: 'worker:1', IWOMP_KEEP_WORKDIR: '0' }).keepWorkDir,
     ).toBe(false);
     expect(parseWorkerEnv({ ...base, IWOMP_KEEP_WORKDIR: '1' }).keepWorkDir).toBe(true);
+  });
+});
+
+describe('CODEBUILD_BUILD_URL', () => {
+  it("is the commit status's link when it is an https URL, and a one-line error otherwise", () => {
+    // GIVEN CodeBuild's console link, and something else
+    const url = 'https://us-east-1.console.aws.amazon.com/codesuite/codebuild/projects/w/build/w%3A1';
+    // THEN the link is kept, the rest refused by name
+    expect(parseWorkerEnv({ ...base, CODEBUILD_BUILD_URL: url }).buildUrl).toBe(url);
+    expect(() => parseWorkerEnv({ ...base, CODEBUILD_BUILD_URL: 'javascript:alert(1)' })).toThrow(
+      'CODEBUILD_BUILD_URL: expected an https:// URL, got "javascript:alert(1)"',
+    );
+  });
+});
+
+describe('parseDeployTableEnv', () => {
+  it('reports to the record when the table and the trigger id are both set', () => {
+    // GIVEN the worker project's table and the launcher's per-build trigger id
+    const env = {
+      IWOMP_DEPLOY_TABLE: 'iwomp-Deploys_1.x',
+      IWOMP_TRIGGER_ID: '5a1c0b7e-2f3d-4e5f-8a9b-0c1d2e3f4a5b',
+    };
+    // THEN both are the target
+    expect(parseDeployTableEnv(env)).toEqual({
+      target: { tableName: 'iwomp-Deploys_1.x', triggerId: '5a1c0b7e-2f3d-4e5f-8a9b-0c1d2e3f4a5b' },
+    });
+  });
+
+  it('reports nowhere without the table, and says so when only the trigger id is missing', () => {
+    expect(parseDeployTableEnv({})).toEqual({});
+    expect(parseDeployTableEnv({ IWOMP_TRIGGER_ID: 'abc' })).toEqual({});
+    expect(parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'iwomp-deploys', IWOMP_TRIGGER_ID: '' })).toEqual({
+      note: 'IWOMP_TRIGGER_ID is not set: this build reports to no deploy record',
+    });
+  });
+
+  it('refuses names the launcher and the stack could not have set, in one line naming the variable', () => {
+    expect(() => parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'a b', IWOMP_TRIGGER_ID: 'x' })).toThrow(
+      'IWOMP_DEPLOY_TABLE: expected a DynamoDB table name (3-255 of [A-Za-z0-9_.-]), got "a b"',
+    );
+    for (const id of ['a/b', 'x'.repeat(129), 'deploy#1']) {
+      expect(() =>
+        parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'iwomp-deploys', IWOMP_TRIGGER_ID: id }),
+      ).toThrow(/^IWOMP_TRIGGER_ID: expected a trigger id \(1-128 of \[A-Za-z0-9._:-\]\), got /);
+    }
+    expect(() =>
+      parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'iwomp-deploys', IWOMP_TRIGGER_ID: 'a\nb' }),
+    ).toThrow(EnvironmentError);
   });
 });
