@@ -73,6 +73,13 @@ export interface WorkerFieldsWriter {
 const MAX_REASON = 1000;
 
 /**
+ * How long the worker waits, at its end, for reports still being written. An unreachable table
+ * (each write retried by the SDK) must not hold the build up for long; what is still pending then
+ * is abandoned with a warning, and the launcher closes the record from CodeBuild's status.
+ */
+export const SETTLE_LIMIT_MS = 15_000;
+
+/**
  * Reports to the worker's own deploy record in the deploy table. Writes go one after another,
  * in the order of the reports, without holding up the deploy; a write that fails is one warning
  * line (`warn`), never a failed deploy. The DynamoDB client is loaded on the first report, so a
@@ -82,8 +89,10 @@ export function tableReporter(
   target: DeployTableTarget,
   warn: (line: string) => void,
   writer: WorkerFieldsWriter = lazyTableWriter(target),
+  settleLimitMs = SETTLE_LIMIT_MS,
 ): WorkerReporter {
   let chain = Promise.resolve();
+  let done = false;
   const enqueue = (fields: WorkerFields) => {
     chain = chain.then(() =>
       writer
@@ -110,7 +119,20 @@ export function tableReporter(
           });
       }
     },
-    settle: () => chain.then(() => writer.close()),
+    async settle() {
+      chain = chain.then(() => {
+        done = true;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, settleLimitMs);
+      });
+      await Promise.race([chain, limit]);
+      clearTimeout(timer);
+      if (!done)
+        warn(`gave up reporting to the deploy table ${target.tableName} after ${settleLimitMs / 1000}s`);
+      writer.close();
+    },
   };
 }
 
