@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/exit-codes.js';
+import { Redactor } from '../../src/core/redact.js';
+import { CommitStatusReporter } from '../../src/worker/commit-status.js';
 import { type GitServer, startGitServer } from '../support/git-server.js';
 import { createRepo } from '../support/repos.js';
 import { runWorkerProcess, type WorkerRun } from '../support/worker-process.js';
@@ -320,13 +322,16 @@ describe('GitLab commit statuses, through the worker', () => {
     expectNoToken(run);
   });
 
-  it('sets failed when the command fails', async () => {
-    // WHEN the command exits 3
-    const run = await deploy('lab', 'fail');
+  it('sets failed when the command fails, with no link outside CodeBuild', async () => {
+    // WHEN the command exits 3 in a run that is not a CodeBuild build (no build URL)
+    const run = await deploy('lab', 'fail', { CODEBUILD_BUILD_URL: '' });
 
-    // THEN GitLab's states: running, then failed
+    // THEN GitLab's states: running, then failed, and no target_url
     expect(run.code).toBe(3);
-    expect(api.seen.map((r) => JSON.parse(r.body).state)).toEqual(['running', 'failed']);
+    expect(api.seen.map((r) => JSON.parse(r.body))).toEqual([
+      { state: 'running', description: 'deploying fail', name: 'iwomp/lab' },
+      { state: 'failed', description: 'command failed with exit status 3', name: 'iwomp/lab' },
+    ]);
   });
 });
 
@@ -389,5 +394,41 @@ describe('a status that cannot be set', () => {
         /warning: cannot set commit status \w+ on github acme\/app@\w+: fetch failed: ECONNREFUSED/g,
       ),
     ).toHaveLength(2);
+  });
+});
+
+describe('CommitStatusReporter', () => {
+  it('gives up on an API that does not answer in time, with one warning line', async () => {
+    // GIVEN an API that accepts the connection and never answers
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const lines: string[] = [];
+    const reporter = new CommitStatusReporter({
+      setting: {
+        provider: 'github',
+        apiUrl: `http://127.0.0.1:${port}`,
+        token: STATUS_TOKEN,
+        repository: 'acme/app',
+      },
+      project: 'hub',
+      redactor: new Redactor([STATUS_TOKEN]),
+      log: (line) => lines.push(line),
+      timeoutMs: 200,
+    });
+    try {
+      // WHEN a status is set
+      const started = performance.now();
+      reporter.set(mainCommit, 'pending', 'deploying main');
+      await reporter.settled();
+      // THEN it ended at the timeout, and said so in one line
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(lines).toEqual([
+        `warning: cannot set commit status pending on github acme/app@${mainCommit.slice(0, 12)}: no answer in time`,
+      ]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
