@@ -2,7 +2,6 @@ import { quote } from './display.js';
 import { ConfigError, InternalError } from './errors.js';
 import { isLoopback, parseGitUrl } from './git-url.js';
 import { parseCommit } from './names.js';
-import type { Redactor } from './redact.js';
 
 /**
  * Commit statuses on the git host (docs/lifecycle.md, "Commit statuses"): which request sets
@@ -44,6 +43,11 @@ export const MAX_DESCRIPTION = 140;
 export const GITHUB_API = 'https://api.github.com';
 const USER_AGENT = 'iwomp-in-aws';
 
+/** What redacts the description: a `Redactor` (core/redact.ts), named by shape to keep the imports one-way. */
+export interface TextRedactor {
+  redact(text: string): string;
+}
+
 export interface StatusRequest {
   readonly method: 'POST';
   readonly url: string;
@@ -70,7 +74,7 @@ export interface CommitStatus {
 export function commitStatusRequest(
   setting: CommitStatusSetting,
   status: CommitStatus,
-  redactor: Redactor,
+  redactor: TextRedactor,
 ): StatusRequest {
   const sha = checkedCommit(status.commit);
   const description = oneLine(redactor.redact(status.description));
