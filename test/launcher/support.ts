@@ -3,7 +3,9 @@ import {
   CreateProjectCommand,
   ListBuildsForProjectCommand,
 } from '@aws-sdk/client-codebuild';
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { BY_PROJECT_INDEX, EXPIRES_AT, PK } from '../../src/adapters/aws/deploy-table.js';
 import type { OutcomeLogger } from '../../src/launcher/handle-sns-event.js';
 import type { Moto, RecordedRequest } from '../support/moto.js';
 
@@ -103,4 +105,36 @@ export function snsEvent(...records: Array<{ messageId: string; message: string 
       },
     })),
   };
+}
+
+/** Creates the deploy table in moto as the stack does (docs/lifecycle.md, "The table"). */
+export async function createDeployTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: PK, AttributeType: 'S' },
+        { AttributeName: 'project', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: PK, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: BY_PROJECT_INDEX,
+          KeySchema: [
+            { AttributeName: 'project', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: EXPIRES_AT, Enabled: true },
+    }),
+  );
 }

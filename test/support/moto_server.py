@@ -14,6 +14,11 @@
    answers `{"__type":"AccessDeniedException"}`; so does the harness, so a test can tell a denial
    from a broken answer.
 
+5. DynamoDB requests one at a time. moto's server answers requests on threads and its DynamoDB
+   checks a condition and then writes without a lock, so two concurrent conditional writes (or
+   transactions) can both pass the same condition. DynamoDB serializes writes to an item; the
+   harness serializes DynamoDB calls, so a test of concurrent conditional writes sees what AWS does.
+
 4. STS AssumeRole checked against the role asked for. moto checks it against `*`, so a caller
    allowed `sts:AssumeRole` on some roles only (the worker: roles on /iwomp-deploy/) is refused
    every role. AWS checks the role's ARN; so does the harness. (Trust, source identity and session
@@ -22,12 +27,14 @@
 import datetime
 import json
 import sys
+import threading
 
 import moto.codebuild.models as codebuild_models
 from moto.codebuild.responses import CodeBuildResponse
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.core.utils import unix_time
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.sts.responses import TokenResponse
@@ -165,6 +172,20 @@ def _authorize(self, resource="*"):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
+
+# --- 5. DynamoDB one request at a time ------------------------------------------------------------
+
+_dynamodb_lock = threading.Lock()
+_original_dynamodb_call = DynamoHandler.call_action
+
+
+def _serialized_dynamodb_call(self):
+    with _dynamodb_lock:
+        return _original_dynamodb_call(self)
+
+
+DynamoHandler.call_action = _serialized_dynamodb_call
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -21,8 +21,11 @@ export const EXPIRES_AT = 'expiresAt';
 /** What a record of a message too malformed to name a project is listed under. */
 export const NO_PROJECT = '-';
 
+/** Lane items' key prefix, for the reconcile's scan; the project is what follows it. */
+export const LANE_PREFIX = 'lane#';
+
 export const recordKey = (id: string): Item => ({ [PK]: { S: `deploy#${id}` } });
-export const laneKey = (project: string): Item => ({ [PK]: { S: `lane#${project}` } });
+export const laneKey = (project: string): Item => ({ [PK]: { S: `${LANE_PREFIX}${project}` } });
 
 /** The attributes the worker may write to its own record (and its IAM policy allows, no more). */
 export const WORKER_ATTRIBUTES = ['phase', 'deployedCommit', 'reportedExitCode', 'reportedReason'] as const;
@@ -119,4 +122,98 @@ export function itemToLane(item: Item | undefined): StoredLane {
     ...(typeof raw.leaseUntil === 'number' ? { leaseUntil: raw.leaseUntil } : {}),
     version: typeof raw.version === 'number' ? raw.version : 0,
   };
+}
+
+/** The record's state attribute: every launcher write is conditioned on it. */
+export const STATE = 'state';
+/** The lane's version attribute: every lane write is conditioned on it. */
+export const LANE_VERSION = 'version';
+
+/**
+ * The record attributes the launcher writes after creating a record. The worker's attributes are
+ * not among them, so a launcher write never undoes what the worker reported meanwhile; the key
+ * fields (`id`, `project`, `createdAt`) never change.
+ */
+const LAUNCHER_ATTRIBUTES = [
+  'branch',
+  'commit',
+  STATE,
+  'exitCode',
+  'error',
+  'startedAt',
+  'finishedAt',
+  'buildId',
+  'logUrl',
+] as const;
+
+/** An UpdateItem's expression parts (names and values are placeholders, never inlined). */
+export interface UpdateParts {
+  readonly UpdateExpression: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues: Item;
+}
+
+/**
+ * The update that moves a stored record to `record`, only if it is still in state `from`: every
+ * launcher attribute set or removed as `record` has it. `phase` is the worker's to move on: the
+ * launcher only puts the first one (`running` seen before the worker's report) and removes it
+ * when the record ends.
+ */
+export function recordUpdate(record: DeployRecord, from: string, finished: boolean): UpdateParts {
+  const names: Record<string, string> = { '#state': STATE };
+  const values: Item = { ':from': { S: from } };
+  const set: string[] = [];
+  const remove: string[] = [];
+  LAUNCHER_ATTRIBUTES.forEach((name, i) => {
+    names[`#a${i}`] = name;
+    const value = (record as unknown as Record<string, unknown>)[name];
+    if (value === undefined) remove.push(`#a${i}`);
+    else {
+      values[`:a${i}`] = marshall({ v: value }).v as AttributeValue;
+      set.push(`#a${i} = :a${i}`);
+    }
+  });
+  if (finished) {
+    names['#phase'] = 'phase';
+    remove.push('#phase');
+  } else if (record.phase !== undefined) {
+    names['#phase'] = 'phase';
+    values[':phase'] = { S: record.phase };
+    set.push('#phase = if_not_exists(#phase, :phase)');
+  }
+  const clauses = [`SET ${set.join(', ')}`, ...(remove.length === 0 ? [] : [`REMOVE ${remove.join(', ')}`])];
+  return {
+    UpdateExpression: clauses.join(' '),
+    ConditionExpression: '#state = :from',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** The condition a lane write needs: still the version read (or still absent, for version 0). */
+export function laneCondition(version: number): {
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  readonly ExpressionAttributeValues?: Item;
+} {
+  if (version === 0) {
+    return { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } };
+  }
+  return {
+    ConditionExpression: '#version = :version',
+    ExpressionAttributeNames: { '#version': LANE_VERSION },
+    ExpressionAttributeValues: { ':version': { N: String(version) } },
+  };
+}
+
+/** The project a lane item is for. */
+export function laneProject(item: Item): string {
+  const pk = item[PK]?.S ?? '';
+  return pk.startsWith(LANE_PREFIX) ? pk.slice(LANE_PREFIX.length) : pk;
+}
+
+/** A record's expiry (TTL, epoch seconds): its creation plus the retention. */
+export function expiresAtFor(createdAt: string, retentionDays: number): number {
+  return Math.floor(Date.parse(createdAt) / 1000) + retentionDays * 86_400;
 }
