@@ -1,24 +1,37 @@
-import { createHash } from 'node:crypto';
+import { NO_PROJECT } from '../adapters/aws/deploy-table.js';
+import type { DeployRecord } from '../core/deploy-record.js';
 import { IwompError } from '../core/errors.js';
+import { markRejected } from '../core/job-record.js';
 import { type TopicScopes, topicRefusal } from '../core/topic-scope.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
+import type { DeployStore } from '../ports/deploy-store.js';
+import type { ResultPublisher } from '../ports/result-publisher.js';
+import {
+  DeployLifecycle,
+  idempotencyTokenFor,
+  type OutcomeLogger,
+  type StartOutcome,
+} from './deploy-lifecycle.js';
 import { dispositionOf } from './disposition.js';
-import { type HandleTriggerDeps, handleTrigger } from './handle-trigger.js';
+import { checkTrigger, type HandleTriggerDeps, handleTrigger } from './handle-trigger.js';
 
-/**
- * Where outcome lines go. Powertools' `Logger` fits; each call writes one JSON line with the
- * attributes given. Attributes never hold a registry value: only names, ids and reasons.
- */
-export interface OutcomeLogger {
-  info(message: string, attributes: Record<string, unknown>): void;
-  warn(message: string, attributes: Record<string, unknown>): void;
-  error(message: string, attributes: Record<string, unknown>): void;
-}
+export { idempotencyTokenFor, type OutcomeLogger };
 
 export interface SnsHandlerDeps extends HandleTriggerDeps {
   readonly logger: OutcomeLogger;
   /** Scoped trigger topics: a record from one of them may name only its projects. @default - none */
   readonly topicScopes?: TopicScopes;
+  /**
+   * The deploy records and lanes (AWS: the deploy table). With it, every trigger gets a record and
+   * waits for its project's lane (docs/lifecycle.md); without it, a valid trigger starts its build
+   * at once and nothing is recorded (the behaviour before records existed).
+   * @default - no records
+   */
+  readonly store?: DeployStore;
+  /** Where final results are published (with `store`). @default - not published */
+  readonly results?: ResultPublisher;
+  /** @default - the system clock */
+  readonly now?: () => Date;
 }
 
 /** How one SNS record ended: exactly one of the three, logged as one line. */
@@ -27,7 +40,10 @@ export type RecordOutcome =
       readonly outcome: 'accepted';
       readonly messageId: string;
       readonly message: TriggerMessage;
-      readonly buildId: string;
+      /** Absent while the trigger waits for its project's lane (or was deferred for the build limit). */
+      readonly buildId?: string;
+      /** With records: `queued` (waiting), `deferred` (build limit), `duplicate` (handled before). */
+      readonly detail?: 'queued' | 'deferred' | 'duplicate';
     }
   | {
       readonly outcome: 'rejected';
@@ -132,6 +148,7 @@ async function handleRecord(record: unknown, deps: SnsHandlerDeps): Promise<Reco
   if (typeof text !== 'string') {
     return { outcome: 'rejected', messageId, reason: 'record has no Sns.Message text' };
   }
+  if (deps.store !== undefined) return handleTracked(messageId, text, sns, deps, deps.store);
   try {
     const result = await handleTrigger(text, deps, {
       idempotencyToken: idempotencyTokenFor(messageId),
@@ -159,6 +176,120 @@ async function handleRecord(record: unknown, deps: SnsHandlerDeps): Promise<Reco
   }
 }
 
+/**
+ * One trigger with a deploy record: recorded `received` first (a conditional create, so a
+ * redelivery finds its record and goes on from where the last try stopped), then checked
+ * (`rejected`, with the reason) or admitted to its project's lane (`queued`), and started when it
+ * holds the lane. A record already `started` or final starts nothing: a duplicate.
+ */
+async function handleTracked(
+  messageId: string,
+  text: string,
+  sns: object,
+  deps: SnsHandlerDeps,
+  store: DeployStore,
+): Promise<RecordOutcome> {
+  const parsed = tryParse(text);
+  const now = deps.now?.() ?? new Date();
+  const lifecycle = new DeployLifecycle({ ...deps, store });
+  try {
+    // A message too malformed to name a project is still recorded, so `trigger --wait` sees it
+    // rejected; only a message that passes the syntax checks lends its names to the record.
+    const fresh: DeployRecord = {
+      version: 1,
+      id: messageId,
+      project: parsed?.project ?? NO_PROJECT,
+      branch: parsed?.branch ?? NO_PROJECT,
+      ...(parsed?.commit === undefined ? {} : { commit: parsed.commit }),
+      state: 'received',
+      createdAt: now.toISOString(),
+    };
+    const { record } = await store.create(fresh);
+    if (record.state === 'queued') {
+      const started = await lifecycle.startHolder(record.project, record.id);
+      return trackedOutcome(messageId, parsed, started, 'duplicate');
+    }
+    if (record.state !== 'received') {
+      return duplicateOutcome(messageId, parsed, record);
+    }
+    const check = await checkTrigger(text, deps, scopeOf(sns, deps.topicScopes));
+    if (check.outcome === 'rejected') {
+      const rejected = markRejected(record, check.reason, deps.now?.() ?? new Date());
+      if (!(await store.move({ from: 'received', record: rejected }))) {
+        const now = await store.get(messageId);
+        return now === undefined
+          ? { outcome: 'failed', messageId, kind: 'transient', reason: 'record vanished' }
+          : duplicateOutcome(messageId, parsed, now);
+      }
+      await lifecycle.publish(rejected);
+      return {
+        outcome: 'rejected',
+        messageId,
+        ...(check.message ? { message: check.message } : {}),
+        reason: check.reason,
+      };
+    }
+    const admitted = await lifecycle.admit(record, check.config.concurrency);
+    return trackedOutcome(messageId, check.message, admitted);
+  } catch (error) {
+    return {
+      outcome: 'failed',
+      messageId,
+      ...(parsed ? { message: parsed } : {}),
+      kind: failureKind(error),
+      reason: oneLine(error),
+    };
+  }
+}
+
+function trackedOutcome(
+  messageId: string,
+  message: TriggerMessage | undefined,
+  start: StartOutcome | { outcome: 'waiting' },
+  otherwise: 'queued' | 'duplicate' = 'queued',
+): RecordOutcome {
+  // A record that got this far came from a valid message.
+  const m = message as TriggerMessage;
+  switch (start.outcome) {
+    case 'started':
+      return { outcome: 'accepted', messageId, message: m, buildId: start.buildId };
+    case 'deferred':
+      return { outcome: 'accepted', messageId, message: m, detail: 'deferred' };
+    case 'already':
+      return {
+        outcome: 'accepted',
+        messageId,
+        message: m,
+        detail: 'duplicate',
+        ...(start.buildId === undefined ? {} : { buildId: start.buildId }),
+      };
+    default:
+      return { outcome: 'accepted', messageId, message: m, detail: otherwise };
+  }
+}
+
+function duplicateOutcome(
+  messageId: string,
+  message: TriggerMessage | undefined,
+  record: DeployRecord,
+): RecordOutcome {
+  if (record.state === 'rejected') {
+    return {
+      outcome: 'rejected',
+      messageId,
+      ...(message ? { message } : {}),
+      reason: `already rejected: ${record.error ?? ''}`,
+    };
+  }
+  return {
+    outcome: 'accepted',
+    messageId,
+    message: message as TriggerMessage,
+    detail: 'duplicate',
+    ...(record.buildId === undefined ? {} : { buildId: record.buildId }),
+  };
+}
+
 /** SNS sets `TopicArn`, not the publisher: the launcher can trust it to name the topic's scope. */
 function scopeOf(
   sns: object,
@@ -173,15 +304,6 @@ function scopeOf(
 // SNS message ids are UUIDs; anything printable and short is accepted so that a hand-made test
 // event still works, but nothing that could break a log line or grow without bound.
 const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * StartBuild's idempotency token for one SNS message: a retried or duplicated delivery keeps its
- * MessageId, so it gets the same token, and CodeBuild returns the first build instead of starting
- * another (for 5 minutes). Hashed, so the token is 64 hex characters whatever the id holds.
- */
-export function idempotencyTokenFor(messageId: string): string {
-  return createHash('sha256').update(`iwomp-in-aws:sns:${messageId}`).digest('hex');
-}
 
 function failureKind(error: unknown): 'transient' | 'configuration' {
   const disposition = dispositionOf(error);
@@ -211,11 +333,20 @@ function log(logger: OutcomeLogger, outcome: RecordOutcome): void {
     project: m?.project,
     branch: m?.branch,
     commit: m?.commit,
-    ...(outcome.outcome === 'accepted' ? { buildId: outcome.buildId } : { reason: outcome.reason }),
+    ...(outcome.outcome === 'accepted'
+      ? { buildId: outcome.buildId, detail: outcome.detail }
+      : { reason: outcome.reason }),
     ...(outcome.outcome === 'failed' ? { failure: outcome.kind } : {}),
   };
   for (const key of Object.keys(attributes)) if (attributes[key] === undefined) delete attributes[key];
-  if (outcome.outcome === 'accepted') logger.info('trigger accepted: build started', attributes);
+  if (outcome.outcome === 'accepted') logger.info(ACCEPTED_LINE[outcome.detail ?? 'started'], attributes);
   else if (outcome.outcome === 'rejected') logger.warn('trigger rejected', attributes);
   else logger.error('trigger failed, will be retried', attributes);
 }
+
+const ACCEPTED_LINE = {
+  started: 'trigger accepted: build started',
+  queued: 'trigger accepted: queued behind the deploy in progress',
+  deferred: 'trigger accepted: queued, the build limit is reached',
+  duplicate: 'trigger already handled: nothing new started',
+} as const;

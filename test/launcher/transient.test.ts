@@ -213,7 +213,8 @@ describe('CodeBuild error mapping', () => {
       'concurrent build limit (AccountLimitExceeded)',
       new AccountLimitExceededException({ message: 'limit', $metadata: { httpStatusCode: 400 } }),
       'transient',
-      /^CodeBuild is throttling StartBuild/,
+      // Changed with issue 11: a limit is its own case (JobLimitError, the trigger waits in its lane).
+      /^CodeBuild refused a build for the concurrent-build limit, retry later/,
     ],
     ['HTTP 429', serviceError('TooManyRequests', 429, 'client'), 'transient', /^CodeBuild is throttling/],
     [

@@ -1,7 +1,21 @@
-import { CodeBuildClient, type EnvironmentVariable, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import {
+  BatchGetBuildsCommand,
+  type Build,
+  CodeBuildClient,
+  type EnvironmentVariable,
+  StartBuildCommand,
+} from '@aws-sdk/client-codebuild';
+import { BUILD_STATUSES, type BuildStatus } from '../../core/deploy-record.js';
 import { InvalidInputError, JobStartError } from '../../core/errors.js';
 import { MAX_TIMEOUT_MINUTES } from '../../core/project-config.js';
-import type { JobLauncher, JobRequest, StartedJob } from '../../ports/job-launcher.js';
+import {
+  type JobLauncher,
+  JobLimitError,
+  type JobRequest,
+  type JobStatus,
+  type JobStatusReader,
+  type StartedJob,
+} from '../../ports/job-launcher.js';
 
 export interface CodeBuildJobLauncherProps {
   /** The worker's CodeBuild project (`WORKER_PROJECT_NAME`), checked by `parseWorkerProjectName`. */
@@ -24,7 +38,7 @@ export interface CodeBuildJobLauncherProps {
  * when given, `GITCOMMIT`, as PLAINTEXT overrides: nothing else of a trigger reaches CodeBuild, and
  * the worker reads everything else (repository, credentials, command) from the registry itself.
  */
-export class CodeBuildJobLauncher implements JobLauncher {
+export class CodeBuildJobLauncher implements JobLauncher, JobStatusReader {
   private readonly codebuild: CodeBuildClient;
   private readonly projectName: string;
   private readonly timeoutOverride: boolean;
@@ -37,6 +51,7 @@ export class CodeBuildJobLauncher implements JobLauncher {
 
   async start(request: JobRequest): Promise<StartedJob> {
     let buildId: string | undefined;
+    let logUrl: string | undefined;
     try {
       const out = await this.codebuild.send(
         new StartBuildCommand({
@@ -49,6 +64,7 @@ export class CodeBuildJobLauncher implements JobLauncher {
         }),
       );
       buildId = out.build?.id;
+      logUrl = buildPageUrl(out.build?.arn, buildId) ?? out.build?.logs?.deepLink;
     } catch (error) {
       throw startError(this.projectName, error);
     }
@@ -58,9 +74,45 @@ export class CodeBuildJobLauncher implements JobLauncher {
         `CodeBuild started a build of '${this.projectName}' but sent no id`,
       );
     }
-    return { id: buildId };
+    return { id: buildId, ...(logUrl === undefined ? {} : { logUrl }) };
+  }
+
+  async statuses(ids: readonly string[]): Promise<JobStatus[]> {
+    const found: JobStatus[] = [];
+    // BatchGetBuilds takes at most 100 ids.
+    for (let i = 0; i < ids.length; i += 100) {
+      let builds: Build[];
+      try {
+        builds =
+          (await this.codebuild.send(new BatchGetBuildsCommand({ ids: ids.slice(i, i + 100) }))).builds ?? [];
+      } catch (error) {
+        throw startError(this.projectName, error);
+      }
+      for (const build of builds) {
+        const status = build.buildStatus as BuildStatus | undefined;
+        if (build.id === undefined || status === undefined || !BUILD_STATUSES.includes(status)) continue;
+        const logUrl = buildPageUrl(build.arn, build.id) ?? build.logs?.deepLink;
+        found.push({ id: build.id, status, ...(logUrl === undefined ? {} : { logUrl }) });
+      }
+    }
+    return found;
   }
 }
+
+/**
+ * The build's page in the CodeBuild console, the link CodeBuild itself gives the build as
+ * `CODEBUILD_BUILD_URL`: its phases and its log, whatever the project's log settings.
+ */
+export function buildPageUrl(arn: string | undefined, buildId: string | undefined): string | undefined {
+  const region = arn?.split(':')[3];
+  if (region === undefined || region === '' || buildId === undefined) return undefined;
+  return `https://${region}.console.aws.amazon.com/codesuite/codebuild/projects/${encodeURIComponent(
+    buildId.split(':')[0] ?? '',
+  )}/build/${encodeURIComponent(buildId)}/?region=${region}`;
+}
+
+/** The worker's variable naming its deploy record; the build's state-change events carry it too. */
+export const TRIGGER_ID_VAR = 'IWOMP_TRIGGER_ID';
 
 /** The worker's environment overrides: the only values of a trigger that reach CodeBuild. */
 export function workerOverrides(request: JobRequest): EnvironmentVariable[] {
@@ -69,6 +121,8 @@ export function workerOverrides(request: JobRequest): EnvironmentVariable[] {
     plain('PROJECTNAME', request.project),
     plain('GITBRANCH', request.branch),
     ...(request.commit === undefined ? [] : [plain('GITCOMMIT', request.commit)]),
+    // The record's key, not a value from the message: a checked SNS MessageId, set by SNS.
+    ...(request.triggerId === undefined ? [] : [plain(TRIGGER_ID_VAR, request.triggerId)]),
   ];
 }
 
@@ -100,8 +154,7 @@ export function parseWorkerProjectName(value: string): string {
   return value;
 }
 
-// Error names that mean "slow down": waiting helps. AccountLimitExceeded is CodeBuild's answer when
-// a concurrentBuildLimit is reached (it fails rather than queues).
+// Error names that mean "slow down": waiting helps.
 const THROTTLED = new Set([
   'ThrottlingException',
   'Throttling',
@@ -110,7 +163,6 @@ const THROTTLED = new Set([
   'RequestThrottled',
   'RequestThrottledException',
   'SlowDown',
-  'AccountLimitExceededException',
 ]);
 
 interface SdkErrorShape {
@@ -138,6 +190,14 @@ function startError(projectName: string, error: unknown): JobStartError {
     return new JobStartError(
       'configuration',
       `not allowed to start builds of '${projectName}': the launcher's role needs codebuild:StartBuild on it (${detail})`,
+      options,
+    );
+  }
+  // CodeBuild's answer when the account's concurrent-build quota (or a project's
+  // concurrentBuildLimit) is reached: it refuses rather than queues. The trigger waits its turn.
+  if (name === 'AccountLimitExceededException') {
+    return new JobLimitError(
+      `CodeBuild refused a build for the concurrent-build limit, retry later (${detail})`,
       options,
     );
   }

@@ -1,0 +1,92 @@
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { CodeBuildJobLauncher } from '../../src/adapters/aws/codebuild-job-launcher.js';
+import { DynamoDeployStore } from '../../src/adapters/aws/dynamo-deploy-store.js';
+import { SnsResultPublisher } from '../../src/adapters/aws/sns-result-publisher.js';
+import { SsmRegistry } from '../../src/adapters/aws/ssm-registry.js';
+import type { DeployResult } from '../../src/core/deploy-record.js';
+import type { SnsHandlerDeps } from '../../src/launcher/handle-sns-event.js';
+import type { Moto } from '../support/moto.js';
+import { createTopicWithQueue, type TopicQueue } from '../support/sns-queue.js';
+import { createDeployTable, createWorkerProject, recordingLogger, register } from './support.js';
+
+export const CONFIG_PATH = 'iwomp-in-aws';
+
+/** moto clients, a deploy table and a results topic read through an SQS queue. */
+export interface LifecycleWorld {
+  readonly moto: Moto;
+  readonly ssm: SSMClient;
+  readonly codebuild: CodeBuildClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly store: DynamoDeployStore;
+  readonly results: TopicQueue;
+  /** Launcher deps against a worker project of its own (so its builds can be counted alone). */
+  deps(
+    worker: string,
+    logger?: ReturnType<typeof recordingLogger>,
+  ): SnsHandlerDeps & {
+    store: DynamoDeployStore;
+    logger: ReturnType<typeof recordingLogger>;
+    launcher: CodeBuildJobLauncher;
+  };
+  /** Registers a project (its gitUrl and command are never used: no worker runs). */
+  registerProject(project: string, extra?: Record<string, unknown>): Promise<void>;
+  newWorker(name: string): Promise<string>;
+  /** Every result published so far (waits `waitSeconds` for the first). */
+  drainResults(waitSeconds?: number): Promise<DeployResult[]>;
+}
+
+export async function lifecycleWorld(moto: Moto, table: string): Promise<LifecycleWorld> {
+  const ssm = new SSMClient(moto.clientConfig);
+  const codebuild = new CodeBuildClient(moto.clientConfig);
+  const dynamodb = new DynamoDBClient(moto.clientConfig);
+  await createDeployTable(dynamodb, table);
+  const store = new DynamoDeployStore({ tableName: table, dynamodb });
+  const results = await createTopicWithQueue(moto, `${table}-results`);
+  const publisher = new SnsResultPublisher({
+    topicArn: results.topicArn,
+    sns: new SNSClient(moto.clientConfig),
+  });
+  return {
+    moto,
+    ssm,
+    codebuild,
+    dynamodb,
+    store,
+    results,
+    deps(worker, logger = recordingLogger()) {
+      return {
+        registry: new SsmRegistry({ configPath: CONFIG_PATH, ssm }),
+        launcher: new CodeBuildJobLauncher({ projectName: worker, codebuild }),
+        logger,
+        store,
+        results: publisher,
+      };
+    },
+    async registerProject(project, extra = {}) {
+      await register(ssm, CONFIG_PATH, project, {
+        gitUrl: `https://git.example.com/${project}.git`,
+        command: './deploy.sh',
+        ...extra,
+      });
+    },
+    async newWorker(name) {
+      await createWorkerProject(codebuild, name);
+      return name;
+    },
+    async drainResults(waitSeconds = 1) {
+      const all: DeployResult[] = [];
+      for (let wait = waitSeconds; ; wait = 0) {
+        const next = await results.next(wait);
+        if (next === undefined) return all;
+        all.push(JSON.parse(next.message) as DeployResult);
+      }
+    },
+  };
+}
+
+/** A trigger message as CI publishes it. */
+export const trigger = (project: string, branch = 'main', commit?: string): string =>
+  JSON.stringify({ project, branch, ...(commit === undefined ? {} : { commit }) });
