@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -90,3 +92,37 @@ export async function lifecycleWorld(moto: Moto, table: string): Promise<Lifecyc
 /** A trigger message as CI publishes it. */
 export const trigger = (project: string, branch = 'main', commit?: string): string =>
   JSON.stringify({ project, branch, ...(commit === undefined ? {} : { commit }) });
+
+/**
+ * A "CodeBuild Build State Change" event in the shape AWS documents (the sample of the CodeBuild
+ * user guide, fixtures/build-state-change.json), for one build with the given variables.
+ */
+export function buildStateChange(
+  buildId: string,
+  status: string,
+  env: Record<string, string>,
+): Record<string, unknown> {
+  const event = JSON.parse(
+    readFileSync(join(import.meta.dirname, 'fixtures/build-state-change.json'), 'utf8'),
+    // biome-ignore lint/suspicious/noExplicitAny: a fixture filled in place, field by field, as AWS shapes it
+  ) as Record<string, any>;
+  const [project, uuid] = buildId.split(':');
+  const arn = `arn:aws:codebuild:us-east-1:123456789012:build/${buildId}`;
+  event.resources = [arn];
+  event.detail['build-status'] = status;
+  event.detail['project-name'] = project;
+  event.detail['build-id'] = arn;
+  event.detail['current-phase'] = status === 'IN_PROGRESS' ? 'PROVISIONING' : 'COMPLETED';
+  const info = event.detail['additional-information'];
+  info['build-complete'] = status !== 'IN_PROGRESS';
+  info.environment['environment-variables'] = Object.entries(env).map(([name, value]) => ({
+    name,
+    type: 'PLAINTEXT',
+    value,
+  }));
+  info.logs['group-name'] = `/aws/codebuild/${project}`;
+  info.logs['stream-name'] = uuid;
+  info.logs['deep-link'] =
+    `https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEvent:group=/aws/codebuild/${project};stream=${uuid}`;
+  return event;
+}
