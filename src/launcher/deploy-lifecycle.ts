@@ -87,7 +87,8 @@ export class DeployLifecycle {
       const current = await this.deps.store.get(record.id);
       const decision = admit(stored.lane, entry, mode);
       if (!decision.changed || current?.state !== 'received') {
-        return { result: { start: stored.lane.holder?.id === record.id, superseded: [] as DeployRecord[] } };
+        const redelivered = stored.lane.holder?.id === record.id ? record.id : undefined;
+        return { result: { start: redelivered, superseded: [] as DeployRecord[] } };
       }
       const moves: RecordMove[] = [{ from: 'received', record: { ...current, state: 'queued' } }];
       const superseded: DeployRecord[] = [];
@@ -101,7 +102,7 @@ export class DeployLifecycle {
       return {
         lane: this.laneAfter(stored, decision.lane, decision.start !== undefined),
         moves,
-        result: { start: decision.start !== undefined, superseded },
+        result: { start: decision.start?.id, superseded },
       };
     });
     for (const old of result.superseded) {
@@ -113,8 +114,11 @@ export class DeployLifecycle {
       });
       await this.publish(old);
     }
-    if (!result.start) return { outcome: 'waiting' };
-    return this.startHolder(record.project, record.id);
+    if (result.start === undefined) return { outcome: 'waiting' };
+    // An idle lane whose head waited (deferred for the build limit) gives the lane to the head,
+    // not to the newcomer: its build is the one to start now.
+    const started = await this.startHolder(record.project, result.start);
+    return result.start === record.id ? started : { outcome: 'waiting' };
   }
 
   /**
