@@ -8,15 +8,23 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyTokenFor } from '../../src/launcher/handle-sns-event.js';
 import { type Moto, startMoto } from '../support/moto.js';
-import { buildCount, createWorkerProject, register, startBuildRequests } from './support.js';
+import {
+  buildCount,
+  createDeployTable,
+  createWorkerProject,
+  register,
+  startBuildRequests,
+} from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'dist/launcher.js');
 const WORKER = 'iwomp-worker';
+const TABLE = 'iwomp-deploys';
 const EVENT = readFileSync(join(import.meta.dirname, 'fixtures/sns-event.json'), 'utf8');
 
 let moto: Moto;
@@ -57,13 +65,20 @@ function invoke(file: string, env: Record<string, string>, event: string = EVENT
 }
 
 function lambdaEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { ...moto.env, WORKER_PROJECT_NAME: WORKER, CONFIGPATH: '/iwomp-in-aws/', ...extra };
+  return {
+    ...moto.env,
+    WORKER_PROJECT_NAME: WORKER,
+    CONFIGPATH: '/iwomp-in-aws/',
+    IWOMP_DEPLOY_TABLE: TABLE,
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
   moto = await startMoto();
   codebuild = new CodeBuildClient(moto.clientConfig);
   await createWorkerProject(codebuild, WORKER);
+  await createDeployTable(new DynamoDBClient(moto.clientConfig), TABLE);
   await register(new SSMClient(moto.clientConfig), 'iwomp-in-aws', 'demo', {
     gitUrl: 'https://git.example.com/demo.git',
     command: './deploy.sh',
@@ -107,6 +122,43 @@ describe('dist/launcher.js in a fresh node', () => {
       branch: 'main',
       buildId: expect.stringMatching(new RegExp(`^${WORKER}:`)),
     });
+  });
+
+  it('routes by shape: a build state change to the build handler, a Scheduled Event to the reconcile', () => {
+    // GIVEN a build state change for a build no record names, and the schedule's event
+    const buildEvent = JSON.parse(
+      readFileSync(join(import.meta.dirname, 'fixtures/build-state-change.json'), 'utf8'),
+    );
+    buildEvent.detail['project-name'] = WORKER;
+    const scheduled = {
+      version: '0',
+      id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '123456789012',
+      time: '2026-11-22T20:00:00Z',
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/iwomp-reconcile'],
+      detail: {},
+    };
+
+    // WHEN the bundle handles each
+    const build = invoke(BUNDLE, lambdaEnv(), JSON.stringify(buildEvent));
+    const reconciled = invoke(BUNDLE, lambdaEnv(), JSON.stringify(scheduled));
+
+    // THEN the build event is ignored (no record names it) and the reconcile reports the lanes it saw
+    expect(build.result).toMatchObject({ outcome: 'ignored', reason: 'no deploy record names this build' });
+    expect(reconciled.result).toMatchObject({ lanes: expect.any(Number), errors: 0 });
+  });
+
+  it('refuses to load without IWOMP_DEPLOY_TABLE, naming the variable', () => {
+    // GIVEN the Lambda environment without the table
+    const { IWOMP_DEPLOY_TABLE: _table, ...withoutTable } = lambdaEnv();
+    // WHEN the bundle is loaded
+    const run = invoke(BUNDLE, withoutTable);
+    // THEN it fails, naming the variable
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('IWOMP_DEPLOY_TABLE: is required');
   });
 
   it('refuses to load without WORKER_PROJECT_NAME, naming the variable', () => {

@@ -3,24 +3,29 @@ import { readEnvCredentials } from '../../src/adapters/aws/env-credentials.js';
 import { EnvironmentError } from '../../src/core/errors.js';
 import { parseLauncherEnv } from '../../src/launcher/env.js';
 
+// Required since issue 11; the tests below are about the other variables.
+const TABLE = { IWOMP_DEPLOY_TABLE: 'iwomp-deploys' };
+
 describe('launcher environment', () => {
   it('reads the seed names, with CONFIGPATH defaulting to iwomp-in-aws', () => {
     // GIVEN WORKER_PROJECT_NAME alone, then with a CONFIGPATH
     // WHEN / THEN they parse to the worker project and a normalised config path
-    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'iwomp-worker' })).toEqual({
+    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'iwomp-worker', ...TABLE })).toEqual({
       configPath: 'iwomp-in-aws',
       workerProject: 'iwomp-worker',
+      deployTable: 'iwomp-deploys',
+      retentionDays: 90,
     });
-    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'w_1', CONFIGPATH: '/team/iwomp/' }).configPath).toBe(
-      'team/iwomp',
-    );
+    expect(
+      parseLauncherEnv({ WORKER_PROJECT_NAME: 'w_1', CONFIGPATH: '/team/iwomp/', ...TABLE }).configPath,
+    ).toBe('team/iwomp');
   });
 
   it('accepts a worker project ARN', () => {
     // GIVEN a worker project given as a full CodeBuild ARN
     const arn = 'arn:aws:codebuild:eu-west-1:123456789012:project/iwomp-worker';
     // WHEN / THEN the ARN is kept as it is
-    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: arn }).workerProject).toBe(arn);
+    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: arn, ...TABLE }).workerProject).toBe(arn);
   });
 
   it.each([
@@ -33,6 +38,48 @@ describe('launcher environment', () => {
   ])('refuses %j', (env, message) => {
     // GIVEN an environment from the table
     // WHEN / THEN parsing throws an EnvironmentError with the expected message
+    expect(() => parseLauncherEnv(env)).toThrow(EnvironmentError);
+    expect(() => parseLauncherEnv(env)).toThrow(message);
+  });
+});
+
+describe('launcher environment: the deploy table, results topic and retention', () => {
+  it('reads the table, the results topic and the retention, defaulting to 90 days', () => {
+    // GIVEN the three variables, then the table alone
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:iwomp-results';
+    const full = {
+      WORKER_PROJECT_NAME: 'w1',
+      ...TABLE,
+      IWOMP_RESULTS_TOPIC_ARN: topic,
+      IWOMP_RETENTION_DAYS: '30',
+    };
+    // WHEN / THEN they parse to typed values
+    expect(parseLauncherEnv(full)).toMatchObject({
+      deployTable: 'iwomp-deploys',
+      resultsTopicArn: topic,
+      retentionDays: 30,
+    });
+    const bare = parseLauncherEnv({ WORKER_PROJECT_NAME: 'w1', ...TABLE });
+    expect(bare.retentionDays).toBe(90);
+    expect(bare.resultsTopicArn).toBeUndefined();
+  });
+
+  it.each([
+    [{}, /^IWOMP_DEPLOY_TABLE: is required$/],
+    [{ IWOMP_DEPLOY_TABLE: 'a b' }, /^IWOMP_DEPLOY_TABLE: expected a DynamoDB table name/],
+    [
+      { ...TABLE, IWOMP_RESULTS_TOPIC_ARN: 'results' },
+      /^IWOMP_RESULTS_TOPIC_ARN: expected an SNS topic ARN, got "results"$/,
+    ],
+    [
+      { ...TABLE, IWOMP_RETENTION_DAYS: '0' },
+      /^IWOMP_RETENTION_DAYS: expected whole days from 1 to 3650, got "0"$/,
+    ],
+    [{ ...TABLE, IWOMP_RETENTION_DAYS: '1.5' }, /^IWOMP_RETENTION_DAYS: expected whole days/],
+  ])('refuses %j in one line naming the variable', (extra, message) => {
+    // GIVEN a valid worker project and the variables from the table
+    const env = { WORKER_PROJECT_NAME: 'w1', ...extra };
+    // WHEN / THEN parsing throws one EnvironmentError line
     expect(() => parseLauncherEnv(env)).toThrow(EnvironmentError);
     expect(() => parseLauncherEnv(env)).toThrow(message);
   });

@@ -235,7 +235,9 @@ function lostRace(error: unknown): boolean {
   );
 }
 
-function storeError(what: string, error: unknown): DeployStoreError {
+function storeError(what: string, error: unknown): IwompError {
+  // Already one line with its category (no credentials in the environment, say): kept as it is.
+  if (error instanceof IwompError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
     name?: string;
     message?: string;
