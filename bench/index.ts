@@ -14,6 +14,7 @@ const suites: Array<[string, Suite]> = [
   ['worker', () => import('./worker.js')],
   ['monorepo', () => import('./monorepo.js')],
   ['launcher', () => import('./launcher.js')],
+  ['lifecycle', () => import('./lifecycle.js')],
   ['cli', () => import('./cli.js')],
   ['local', () => import('./local.js')],
 ];
