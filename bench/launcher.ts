@@ -153,7 +153,8 @@ export async function run(): Promise<Figure[]> {
       empty: () => sample('', triggerEnv),
       // A table of its own per run: each run records a new trigger in an idle lane and starts its
       // build, as the first trigger of a quiet project does (not a redelivery, not a queued one).
-      launcher: () => sample(triggerOf(BUNDLE), { ...triggerEnv, IWOMP_DEPLOY_TABLE: `${TABLE}-${tables++}` }),
+      launcher: () =>
+        sample(triggerOf(BUNDLE), { ...triggerEnv, IWOMP_DEPLOY_TABLE: `${TABLE}-${tables++}` }),
       seed: () => sample(triggerOf(seed), triggerEnv),
     });
 

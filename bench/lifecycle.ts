@@ -75,8 +75,12 @@ export async function run(): Promise<Figure[]> {
     );
     const settledMs = performance.now() - started;
 
-    const store = new DynamoDeployStore({ tableName: TABLE, dynamodb: new DynamoDBClient(moto.clientConfig) });
-    const builds = (await codebuild.send(new ListBuildsForProjectCommand({ projectName: WORKER }))).ids?.length ?? 0;
+    const store = new DynamoDeployStore({
+      tableName: TABLE,
+      dynamodb: new DynamoDBClient(moto.clientConfig),
+    });
+    const builds =
+      (await codebuild.send(new ListBuildsForProjectCommand({ projectName: WORKER }))).ids?.length ?? 0;
     const lanes = new Map(
       await Promise.all(projects.map(async (p) => [p, await store.readLane(p)] as const)),
     );

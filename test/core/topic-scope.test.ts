@@ -44,9 +44,12 @@ describe('topic scopes', () => {
   });
 
   it('is read from the launcher environment only when set', () => {
-    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'w1' }).topicScopes).toBeUndefined();
+    // IWOMP_DEPLOY_TABLE: required by the launcher since issue 11, beside the point here.
+    const table = { IWOMP_DEPLOY_TABLE: 'iwomp-deploys' };
+    expect(parseLauncherEnv({ WORKER_PROJECT_NAME: 'w1', ...table }).topicScopes).toBeUndefined();
     const env = parseLauncherEnv({
       WORKER_PROJECT_NAME: 'w1',
+      ...table,
       IWOMP_TOPIC_PROJECTS: JSON.stringify([{ topicArn: WEB, projects: ['web'] }]),
     });
     expect(env.topicScopes).toEqual(new Map([[WEB, new Set(['web'])]]));
