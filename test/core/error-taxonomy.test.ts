@@ -4,6 +4,7 @@
  * named error, so a new class or a changed category shows up here.
  */
 import { describe, expect, it } from 'vitest';
+import { DeployStoreError } from '../../src/adapters/aws/dynamo-deploy-store.js';
 import { AwsServiceError, NotFoundError, TriggerRejectedError, UsageError } from '../../src/cli/errors.js';
 import { CliExitCode, cliExitCodeFor } from '../../src/cli/exit-codes.js';
 import {
@@ -25,6 +26,7 @@ import {
 import { ExitCode, exitCodeFor } from '../../src/core/exit-codes.js';
 import { type Disposition, dispositionOf } from '../../src/launcher/disposition.js';
 import { JobNotFoundError, LocalStateError } from '../../src/local/errors.js';
+import { JobLimitError } from '../../src/ports/job-launcher.js';
 
 const rejected: Disposition = { outcome: 'rejected' };
 const transient: Disposition = { outcome: 'failed', kind: 'transient' };
@@ -85,6 +87,27 @@ const rows: Row[] = [
   ],
   [
     new JobStartError('configuration', 'no worker'),
+    'misconfigured',
+    ExitCode.registryOrConfig,
+    CliExitCode.service,
+    configuration,
+  ],
+  [
+    new JobLimitError('build limit'),
+    'unavailable',
+    ExitCode.registryOrConfig,
+    CliExitCode.service,
+    transient,
+  ],
+  [
+    new DeployStoreError('table throttled'),
+    'unavailable',
+    ExitCode.registryOrConfig,
+    CliExitCode.service,
+    transient,
+  ],
+  [
+    new DeployStoreError('no table', { category: 'misconfigured' }),
     'misconfigured',
     ExitCode.registryOrConfig,
     CliExitCode.service,
