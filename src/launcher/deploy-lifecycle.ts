@@ -148,6 +148,10 @@ export class DeployLifecycle {
     const record = await this.deps.store.get(id);
     if (record === undefined || record.state !== 'queued') {
       if (record !== undefined && isFinished(record.state)) await this.releaseEnded(record);
+      // Its build is known to the record but not to the lane (the lane write was lost): the lane
+      // learns it, so the reconcile follows that build instead of starting the holder again.
+      else if (record?.buildId !== undefined)
+        await this.recordBuild(record, record.buildId, record.logUrl, 'started');
       return { outcome: 'already', ...(record?.buildId === undefined ? {} : { buildId: record.buildId }) };
     }
     let timeoutMinutes: number | undefined;
