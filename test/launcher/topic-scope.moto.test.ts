@@ -21,6 +21,8 @@ let codebuild: CodeBuildClient;
 function deps(logger = recordingLogger()): SnsHandlerDeps & { logger: typeof logger } {
   const env = parseLauncherEnv({
     WORKER_PROJECT_NAME: WORKER,
+    // Required since issue 11; these tests are about the topic scopes, before any record.
+    IWOMP_DEPLOY_TABLE: 'iwomp-deploys',
     IWOMP_TOPIC_PROJECTS: JSON.stringify([{ topicArn: WEB_TOPIC, projects: ['web'] }]),
   });
   return {
