@@ -278,8 +278,9 @@ export class IwompPipeline extends Construct {
 
   /**
    * Creates a role GitHub Actions workflows of the given repositories and branches can assume
-   * through OIDC (no long-lived keys), allowed only to publish to one trigger topic: the main
-   * one, or `options.topic` made by {@link addTriggerTopic} to limit the role to its projects.
+   * through OIDC (no long-lived keys), allowed only to publish to one trigger topic (the main
+   * one, or `options.topic` made by {@link addTriggerTopic} to limit the role to its projects),
+   * to follow deploys ({@link grantWatch} with logs) and to read this stack's outputs.
    */
   addGithubActionsRole(id: string, options: GithubActionsRoleOptions): iam.Role {
     const topic = options.topic ?? this.topic;
@@ -290,6 +291,14 @@ export class IwompPipeline extends Construct {
     topic.grantPublish(role);
     // CI follows what it triggered (`iwomp trigger --wait --logs`) and exits with the outcome.
     this.grantWatch(role, { logs: true });
+    // The CLI finds the deploy table and the worker log group in this stack's outputs (names and
+    // ARNs, nothing secret), as it finds the topic when IWOMPINAWS_TOPIC_ARN is not set.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Stack.of(this).stackId],
+      }),
+    );
     return role;
   }
 

@@ -468,6 +468,8 @@ describe('IwompPipeline.addGithubActionsRole', () => {
     expect(roleStatements(template, stack, role as iam.Role)).toEqual([
       { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.topic.topicArn) },
       ...watchStatements(built, true),
+      // The CLI reads DeployTableName and WorkerLogGroupName from the stack's outputs.
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
 
@@ -539,7 +541,11 @@ describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projec
     const publish = [{ Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(web.topicArn) }];
     expect(roleStatements(template, stack, webCi)).toEqual(publish);
     // The GitHub Actions role also watches what it triggered.
-    expect(roleStatements(template, stack, gha)).toEqual([...publish, ...watchStatements(b, true)]);
+    expect(roleStatements(template, stack, gha)).toEqual([
+      ...publish,
+      ...watchStatements(b, true),
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+    ]);
   });
 
   it('leaves the launcher environment as it was without scoped topics', () => {
