@@ -641,6 +641,18 @@ describe('the deploy table and the results topic', () => {
     ];
     // THEN each is denied (SNS's denial is AccessDenied in moto, AuthorizationError in AWS)
     expect(denied).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDenied']);
+    // AND a transaction is authorised item by item: one Delete among allowed items denies it all
+    const transaction = await outcome(() =>
+      dynamodb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: table.name, Item: { ...recordKey('t4'), state: { S: 'queued' } } } },
+            { Delete: { TableName: table.name, Key: recordKey('t2') } },
+          ],
+        }),
+      ),
+    );
+    expect(transaction).toBe('AccessDeniedException');
     dynamodb.destroy();
     sns.destroy();
   });
