@@ -35,6 +35,7 @@ import {
   ScanCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -43,7 +44,14 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as cdkIam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BY_PROJECT_INDEX, laneKey, PK, recordKey } from '../../src/adapters/aws/deploy-table.js';
+import {
+  BY_PROJECT_INDEX,
+  laneKey,
+  PK,
+  recordKey,
+  WORKER_ATTRIBUTES,
+} from '../../src/adapters/aws/deploy-table.js';
+import { DeployTableReport } from '../../src/adapters/aws/deploy-table-report.js';
 import type { EmulatedProject } from '../support/codebuild-emulator.js';
 import { canAssumeRole, isAllowed, type PolicyDocument } from '../support/iam-eval.js';
 import type { Moto } from '../support/moto.js';
@@ -700,6 +708,44 @@ describe('the deploy table and the results topic', () => {
     // AND so is touching a lane, or reading the record back
     expect(update('lane#demo', [PK, 'phase'])).toBe(false);
     expect(update('deploy#t1', [PK, 'phase'], 'ALL_NEW')).toBe(false);
+  });
+
+  it("the worker's own report (DeployTableReport) passes: moto allows it, and iam-eval allows the attributes it names", async () => {
+    // GIVEN the worker's report writer with a client as the worker's session, its requests recorded
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, workerCreds));
+    const sent: UpdateItemCommandInput[] = [];
+    dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push(args.input as UpdateItemCommandInput);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const report = new DeployTableReport({ tableName: table.name, triggerId: 't1', dynamodb });
+    // WHEN it reports every worker attribute
+    await report.write({
+      phase: 'command',
+      deployedCommit: COMMIT,
+      reportedExitCode: 0,
+      reportedReason: 'deployed',
+    });
+    // THEN moto accepted it (actions and resources)
+    const admin = new DynamoDBClient(moto.clientConfig);
+    const item = await admin.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') }));
+    admin.destroy();
+    expect(item.Item?.deployedCommit?.S).toBe(COMMIT);
+    // AND IAM's logic allows the request as DynamoDB sees it: the attributes it names (key and
+    // expressions), its partition key, its ReturnValues
+    const [input] = sent;
+    if (input === undefined) throw new Error('no request was sent');
+    const attributes = [
+      ...new Set([...Object.keys(input.Key ?? {}), ...Object.values(input.ExpressionAttributeNames ?? {})]),
+    ];
+    expect(attributes.sort()).toEqual([PK, ...WORKER_ATTRIBUTES].sort());
+    const context = updateContext(input.Key?.[PK]?.S ?? '', attributes, input.ReturnValues);
+    expect(isAllowed(iam.identityPolicies(workerRole), 'dynamodb:UpdateItem', table.arn, context)).toBe(true);
+    report.destroy();
+    dynamodb.destroy();
   });
 
   it('moto itself does not evaluate dynamodb:Attributes: the state write iam-eval denies succeeds there', async () => {
