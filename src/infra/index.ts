@@ -4,7 +4,10 @@ export { PipelinePropsError } from './errors.js';
 export type { GithubActionsRoleOptions } from './github-actions.js';
 export {
   CDK_CLI_VERSION,
+  DEFAULT_RECONCILE_INTERVAL,
+  DEFAULT_RETENTION,
   FAILURE_RETENTION,
+  type GrantWatchOptions,
   IwompPipeline,
   type IwompPipelineProps,
   LAUNCHER_MAX_EVENT_AGE,

@@ -1,6 +1,9 @@
-import { Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +14,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  BY_PROJECT_INDEX,
+  EXPIRES_AT,
+  PK,
+  recordKey,
+  WORKER_ATTRIBUTES,
+} from '../adapters/aws/deploy-table.js';
 import { DEPLOY_ROLE_PATH, SESSION_TAG_KEYS } from '../core/deploy-role.js';
 import { InternalError, IwompError } from '../core/errors.js';
 import { DEFAULT_CONFIG_PATH, parseConfigPath, parseProjectName } from '../core/names.js';
@@ -60,6 +70,35 @@ export interface IwompPipelineProps {
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * How long a deploy record is kept in the deploy table (its TTL), in whole days.
+   * @default Duration.days(90)
+   */
+  readonly retention?: Duration;
+
+  /**
+   * What happens to the deploy table when it leaves the stack. The table is the deployment
+   * history: by default it outlives the pipeline.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly deployTableRemovalPolicy?: RemovalPolicy;
+
+  /**
+   * How often the launcher reconciles the lanes with CodeBuild (a build whose end event was lost,
+   * a trigger deferred by the account's build limit), in whole minutes.
+   * @default Duration.minutes(1)
+   */
+  readonly reconcileInterval?: Duration;
+}
+
+/** Options of {@link IwompPipeline.grantWatch}. */
+export interface GrantWatchOptions {
+  /**
+   * Also read the worker's log group (`iwomp trigger --wait --logs`).
+   * @default false
+   */
+  readonly logs?: boolean;
 }
 
 /** Options of {@link IwompPipeline.addTriggerTopic}. */
@@ -79,6 +118,18 @@ export const LAUNCHER_RETRY_ATTEMPTS = 2;
 export const LAUNCHER_MAX_EVENT_AGE = Duration.hours(1);
 /** How long failed triggers stay in the failure queue: SQS's maximum. */
 export const FAILURE_RETENTION = Duration.days(14);
+/** How long a deploy record is kept unless `retention` says otherwise. */
+export const DEFAULT_RETENTION = Duration.days(90);
+/** How often the launcher reconciles unless `reconcileInterval` says otherwise. */
+export const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(1);
+
+/** The launcher's environment for the deploy lifecycle (docs/lifecycle.md, "Environment"). */
+export const DEPLOY_TABLE_VAR = 'IWOMP_DEPLOY_TABLE';
+export const RESULTS_TOPIC_VAR = 'IWOMP_RESULTS_TOPIC_ARN';
+export const RETENTION_DAYS_VAR = 'IWOMP_RETENTION_DAYS';
+
+/** Every deploy record's key starts with this; lanes' keys do not. */
+const RECORD_KEY_PREFIX = recordKey('')[PK]?.S ?? '';
 
 const MAX_DISPLAY_NAME = 100;
 
@@ -119,6 +170,13 @@ export class IwompPipeline extends Construct {
   readonly failureQueue: sqs.Queue;
   /** The worker image repository, with `WorkerImage.ecrRepository()`. */
   readonly repository?: ecr.Repository;
+  /**
+   * One record per trigger and one lane per project (docs/lifecycle.md, "The table"): the
+   * launcher writes it, the worker reports into its own record, CI reads it ({@link grantWatch}).
+   */
+  readonly deployTable: dynamodb.Table;
+  /** Every record that reached a final state, as one JSON message: subscribe email, Chatbot, … */
+  readonly resultsTopic: sns.Topic;
 
   private readonly settings: Settings;
   private readonly topicKey: kms.IAlias;
@@ -133,6 +191,8 @@ export class IwompPipeline extends Construct {
     this.topicKey = kms.Alias.fromAliasName(this, 'TopicKey', 'alias/aws/sns');
     this.topic = this.renderTopic('Topic', this.settings.displayName);
     this.failureQueue = this.renderFailureQueue();
+    this.deployTable = this.renderDeployTable();
+    this.resultsTopic = this.renderTopic('ResultsTopic', 'iwomp-in-aws results');
 
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     this.workerLogGroup = new logs.LogGroup(this, 'WorkerLogs', { retention });
@@ -144,11 +204,42 @@ export class IwompPipeline extends Construct {
     this.launcherLogGroup = new logs.LogGroup(this, 'LauncherLogs', { retention });
     this.launcher = this.renderLauncher(this.renderLauncherRole());
     this.subscribeLauncher(this.topic);
+    this.renderLauncherEvents();
   }
 
   /** Gives `grantee` the right to trigger deployments: `sns:Publish` on the topic, nothing else. */
   grantTrigger(grantee: iam.IGrantable): iam.Grant {
     return this.topic.grantPublish(grantee);
+  }
+
+  /**
+   * Gives `grantee` what `iwomp trigger --wait` needs to follow a deploy: `dynamodb:GetItem` of
+   * deploy records (keys `deploy#…`) by key, nothing else of the table (no lane, no Query or
+   * Scan: a trigger id is the message id its own publish returned). With `logs`, reading the
+   * worker's log group too (`--logs`).
+   */
+  grantWatch(grantee: iam.IGrantable, options: GrantWatchOptions = {}): iam.Grant {
+    const records = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.deployTable.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RECORD_KEY_PREFIX}*`] } },
+    });
+    return options.logs === true ? records.combine(this.grantWorkerLogsRead(grantee)) : records;
+  }
+
+  /**
+   * Gives `grantee` the deploy history (`iwomp deploys list | show | logs`): every record and
+   * lane by key, a project's records through the index, the whole table (a list across
+   * projects), and the worker's log group. For people and tools that look back; CI that only
+   * waits for its own deploy needs {@link grantWatch}.
+   */
+  grantHistory(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+      resourceArns: [this.deployTable.tableArn, `${this.deployTable.tableArn}/index/${BY_PROJECT_INDEX}`],
+    }).combine(this.grantWorkerLogsRead(grantee));
   }
 
   /**
@@ -187,8 +278,9 @@ export class IwompPipeline extends Construct {
 
   /**
    * Creates a role GitHub Actions workflows of the given repositories and branches can assume
-   * through OIDC (no long-lived keys), allowed only to publish to one trigger topic: the main
-   * one, or `options.topic` made by {@link addTriggerTopic} to limit the role to its projects.
+   * through OIDC (no long-lived keys), allowed only to publish to one trigger topic (the main
+   * one, or `options.topic` made by {@link addTriggerTopic} to limit the role to its projects),
+   * to follow deploys ({@link grantWatch} with logs) and to read this stack's outputs.
    */
   addGithubActionsRole(id: string, options: GithubActionsRoleOptions): iam.Role {
     const topic = options.topic ?? this.topic;
@@ -197,11 +289,50 @@ export class IwompPipeline extends Construct {
     }
     const role = githubActionsRole(this, id, options);
     topic.grantPublish(role);
+    // CI follows what it triggered (`iwomp trigger --wait --logs`) and exits with the outcome.
+    this.grantWatch(role, { logs: true });
+    // The CLI finds the deploy table and the worker log group in this stack's outputs (names and
+    // ARNs, nothing secret), as it finds the topic when IWOMPINAWS_TOPIC_ARN is not set.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Stack.of(this).stackId],
+      }),
+    );
     return role;
+  }
+
+  /** Reading builds' output; the stream of a build is named after its id. */
+  private grantWorkerLogsRead(grantee: iam.IGrantable): iam.Grant {
+    return this.workerLogGroup.grant(grantee, 'logs:GetLogEvents', 'logs:FilterLogEvents');
   }
 
   private renderTopic(id: string, displayName: string): sns.Topic {
     return new sns.Topic(this, id, { displayName, enforceSSL: true, masterKey: this.topicKey });
+  }
+
+  private renderDeployTable(): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'DeployTable', {
+      partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+      // Deploys are rare and bursty: no capacity to plan or pay for while idle.
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The AWS managed key (alias/aws/dynamodb), as for the topics: its use shows in CloudTrail,
+      // there is no key to pay for or manage, and its key policy lets every principal of the
+      // account use it through DynamoDB, so each grant stays exactly its DynamoDB actions.
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: EXPIRES_AT,
+      removalPolicy: this.settings.tableRemovalPolicy,
+    });
+    // `iwomp deploys list --project P`: a project's records, newest first. Lanes carry no
+    // `project`, so the index holds records only.
+    table.addGlobalSecondaryIndex({
+      indexName: BY_PROJECT_INDEX,
+      partitionKey: { name: 'project', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    return table;
   }
 
   private renderFailureQueue(): sqs.Queue {
@@ -260,7 +391,28 @@ export class IwompPipeline extends Construct {
     this.grantRegistryRead(role);
     this.workerLogGroup.grantWrite(role);
     this.grantAssumeDeployRoles(role);
+    this.grantWorkerReport(role);
     return role;
+  }
+
+  /**
+   * The worker's report into its own record: `UpdateItem` of a deploy record (never a lane),
+   * writing only the worker's attributes (the key names the item), and reading nothing back. It
+   * cannot move a record's `state`: the launcher decides that from CodeBuild's events.
+   */
+  private grantWorkerReport(role: iam.Role): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.deployTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [PK, ...WORKER_ATTRIBUTES] },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RECORD_KEY_PREFIX}*`] },
+          // Absent means NONE, the default; anything else would read the record back.
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
+      }),
+    );
   }
 
   /**
@@ -371,6 +523,7 @@ export class IwompPipeline extends Construct {
         computeType,
         environmentVariables: {
           CONFIGPATH: { value: this.configPath },
+          [DEPLOY_TABLE_VAR]: { value: this.deployTable.tableName },
           ...(image.runAs === undefined ? {} : { IWOMP_RUN_AS: { value: image.runAs } }),
         },
       },
@@ -404,9 +557,10 @@ export class IwompPipeline extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'iwomp-in-aws launcher: reads the project registry and starts the worker',
     });
+    // BatchGetBuilds: the reconcile asks CodeBuild whether a lane's build is still running.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['codebuild:StartBuild'],
+        actions: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'],
         resources: [this.workerProject.projectArn],
       }),
     );
@@ -414,6 +568,24 @@ export class IwompPipeline extends Construct {
     this.launcherLogGroup.grantWrite(role);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
+    );
+    // A lane change is one TransactWriteItems, which IAM authorises item by item as PutItem,
+    // UpdateItem or ConditionCheckItem; Scan finds the held lanes for the reconcile. No
+    // DeleteItem: records expire by TTL, lanes are emptied, never deleted.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:Scan',
+        ],
+        resources: [this.deployTable.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.resultsTopic.topicArn] }),
     );
     return role;
   }
@@ -433,6 +605,9 @@ export class IwompPipeline extends Construct {
       environment: {
         CONFIGPATH: this.configPath,
         WORKER_PROJECT_NAME: this.workerProject.projectName,
+        [DEPLOY_TABLE_VAR]: this.deployTable.tableName,
+        [RESULTS_TOPIC_VAR]: this.resultsTopic.topicArn,
+        [RETENTION_DAYS_VAR]: String(this.settings.retentionDays),
       },
       // SNS invokes asynchronously: a thrown (transient) failure is retried, then kept in the queue.
       retryAttempts: LAUNCHER_RETRY_ATTEMPTS,
@@ -446,6 +621,23 @@ export class IwompPipeline extends Construct {
       config: { ignore_checks: ['W3005'] },
     });
     return launcher;
+  }
+
+  /**
+   * The launcher closes records from CodeBuild's "Build State Change" events of the worker
+   * project (source aws.codebuild, detail project-name), and reconciles on a schedule what those
+   * events missed (EventBridge delivers them on a best-effort basis).
+   */
+  private renderLauncherEvents(): void {
+    this.workerProject.onStateChange('BuildStateChange', {
+      description: 'iwomp-in-aws: a worker build changed state; the launcher updates its deploy record',
+      target: new targets.LambdaFunction(this.launcher),
+    });
+    new events.Rule(this, 'Reconcile', {
+      description: 'iwomp-in-aws: the launcher reconciles held lanes with CodeBuild',
+      schedule: events.Schedule.rate(this.settings.reconcileInterval),
+      targets: [new targets.LambdaFunction(this.launcher)],
+    });
   }
 
   /** A message SNS cannot deliver to the Lambda at all also lands in the failure queue. */
@@ -522,6 +714,9 @@ interface Settings {
   readonly image: WorkerImage;
   readonly computeType: codebuild.ComputeType;
   readonly timeout?: Duration;
+  readonly retentionDays: number;
+  readonly tableRemovalPolicy: RemovalPolicy;
+  readonly reconcileInterval: Duration;
 }
 
 function validate(props: IwompPipelineProps): Settings {
@@ -530,7 +725,31 @@ function validate(props: IwompPipelineProps): Settings {
   const image = props.workerImage ?? WorkerImage.managed();
   const computeType = validComputeType(props.computeType, image.spec.lambda);
   const timeout = validTimeout(props.buildTimeout, image.spec.lambda);
-  return { configPath, displayName, image, computeType, ...(timeout === undefined ? {} : { timeout }) };
+  return {
+    configPath,
+    displayName,
+    image,
+    computeType,
+    ...(timeout === undefined ? {} : { timeout }),
+    retentionDays: wholeUnits('retention', props.retention ?? DEFAULT_RETENTION, 'days', 1),
+    tableRemovalPolicy: props.deployTableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    reconcileInterval: Duration.minutes(
+      wholeUnits('reconcileInterval', props.reconcileInterval ?? DEFAULT_RECONCILE_INTERVAL, 'minutes', 1),
+    ),
+  };
+}
+
+/** A duration as a whole number of `unit`, at least `min`. */
+function wholeUnits(prop: string, duration: Duration, unit: 'days' | 'minutes', min: number): number {
+  const value =
+    unit === 'days' ? duration.toDays({ integral: false }) : duration.toMinutes({ integral: false });
+  if (!Number.isInteger(value) || value < min) {
+    throw new PipelinePropsError(
+      prop,
+      `must be a whole number of ${unit}, at least ${min}, got ${duration.toHumanString()}`,
+    );
+  }
+  return value;
 }
 
 function validDisplayName(displayName: string): string {

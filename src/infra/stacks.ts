@@ -138,6 +138,16 @@ export class IwompStack extends Stack {
       description: 'The output of every deployment, one log stream per build',
       value: this.pipeline.workerLogGroup.logGroupName,
     });
+    new CfnOutput(this, 'DeployTableName', {
+      description:
+        'One record per trigger (deploy#<message id>) and one lane per project: iwomp trigger --wait, iwomp deploys',
+      value: this.pipeline.deployTable.tableName,
+    });
+    new CfnOutput(this, 'ResultsTopicArn', {
+      description:
+        'Every deploy that ended, as one JSON message: subscribe email, AWS Chatbot or anything else',
+      value: this.pipeline.resultsTopic.topicArn,
+    });
     if (this.pipeline.repository) {
       new CfnOutput(this, 'WorkerEcrUri', {
         description: 'Push the worker image here',

@@ -11,16 +11,47 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  FilterLogEventsCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  BatchGetBuildsCommand,
   CodeBuildClient,
   type ComputeType,
   CreateProjectCommand,
   StartBuildCommand,
 } from '@aws-sdk/client-codebuild';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import * as cdkIam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BY_PROJECT_INDEX,
+  laneKey,
+  PK,
+  recordKey,
+  WORKER_ATTRIBUTES,
+} from '../../src/adapters/aws/deploy-table.js';
+import { DeployTableReport } from '../../src/adapters/aws/deploy-table-report.js';
 import type { EmulatedProject } from '../support/codebuild-emulator.js';
 import { canAssumeRole, isAllowed, type PolicyDocument } from '../support/iam-eval.js';
 import type { Moto } from '../support/moto.js';
@@ -68,6 +99,15 @@ let launcherCreds: RoleCredentials;
 let workerCreds: RoleCredentials;
 let demoCreds: RoleCredentials;
 let otherProjectName: string;
+let watcherRole: DeployedRole;
+let watcherCreds: RoleCredentials;
+/** The deploy table, the results and trigger topics, and the log groups, as deployed in moto. */
+let table: { name: string; arn: string };
+let resultsTopicArn: string;
+let triggerTopicArn: string;
+let workerLogGroup: string;
+let launcherLogGroup: string;
+const BUILD_STREAM = 'build-1';
 
 /** The AWS error name of a call, or 'ok'. */
 async function outcome(call: () => Promise<unknown>): Promise<string> {
@@ -96,7 +136,20 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'iwomp-containment-iam-'));
   // GIVEN the seed app with the demo project, synthesized with its bundles, its roles and
   // policies in moto with IAM enforced (the pipeline first, as it deploys)
-  ({ moto, iam, project: worker } = await seedAppInMoto(join(root, 'cdk.out')));
+  // (and a role given grantWatch with logs, as the GitHub Actions role gets it)
+  let iwompTemplate: Awaited<ReturnType<typeof seedAppInMoto>>['iwompTemplate'];
+  ({
+    moto,
+    iam,
+    project: worker,
+    iwompTemplate,
+  } = await seedAppInMoto(join(root, 'cdk.out'), (pipeline) => {
+    const watcher = new cdkIam.Role(pipeline, 'TestWatcher', {
+      assumedBy: new cdkIam.AccountRootPrincipal(),
+    });
+    pipeline.grantWatch(watcher, { logs: true });
+  }));
+  watcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineTestWatcher'));
   launcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineLauncherRole'));
   workerRole = iam.role(worker.serviceRoleArn);
   demoRole = iam.role((r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'));
@@ -151,6 +204,7 @@ beforeAll(async () => {
     );
   }
   iamClient.destroy();
+  await deployLifecycleResources(iwompTemplate);
 
   // AND a session of each role (the demo one as the worker opens it: source identity and tags)
   launcherCreds = await assumeRole(moto, launcherRole.arn, { sessionName: 'launcher' });
@@ -160,7 +214,85 @@ beforeAll(async () => {
     sourceIdentity: 'iwomp-demo',
     tags: SESSION_TAGS,
   });
+  watcherCreds = await assumeRole(moto, watcherRole.arn, { sessionName: 'ci' });
 }, SETUP_TIMEOUT_MS);
+
+/**
+ * As the admin, what CloudFormation would create from the template: the deploy table (its key
+ * and index as synthesized), the results and trigger topics, the log groups with one build's
+ * stream; and two items, a deploy record and a lane.
+ */
+async function deployLifecycleResources(
+  template: Awaited<ReturnType<typeof seedAppInMoto>>['iwompTemplate'],
+) {
+  const resolver = iam.resolvers.get('iwomp');
+  if (!resolver) throw new Error('no resolver for the iwomp stack');
+  const only = (type: string, prefix: string) => {
+    const ids = resolver.ofType(type).filter((id) => id.startsWith(prefix));
+    if (ids.length !== 1) throw new Error(`${ids.length} ${type} named ${prefix}*`);
+    return ids[0] as string;
+  };
+  const tableId = only('AWS::DynamoDB::Table', 'PipelineDeployTable');
+  const tableProperties = template.Resources[tableId]?.Properties as Record<string, never>;
+  table = {
+    name: resolver.physicalName(tableId),
+    arn: resolver.resolveString({ 'Fn::GetAtt': [tableId, 'Arn'] }, 'table arn'),
+  };
+  const dynamodb = new DynamoDBClient(moto.clientConfig);
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: table.name,
+      KeySchema: tableProperties.KeySchema,
+      AttributeDefinitions: tableProperties.AttributeDefinitions,
+      GlobalSecondaryIndexes: tableProperties.GlobalSecondaryIndexes,
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  await dynamodb.send(
+    new PutItemCommand({
+      TableName: table.name,
+      Item: {
+        ...recordKey('t1'),
+        project: { S: 'demo' },
+        createdAt: { S: '2026-01-01T00:00:00Z' },
+        state: { S: 'started' },
+      },
+    }),
+  );
+  await dynamodb.send(
+    new PutItemCommand({ TableName: table.name, Item: { ...laneKey('demo'), version: { N: '1' } } }),
+  );
+  dynamodb.destroy();
+  const sns = new SNSClient(moto.clientConfig);
+  resultsTopicArn = (
+    await sns.send(
+      new CreateTopicCommand({
+        Name: resolver.physicalName(only('AWS::SNS::Topic', 'PipelineResultsTopic')),
+      }),
+    )
+  ).TopicArn as string;
+  triggerTopicArn = (
+    await sns.send(
+      new CreateTopicCommand({ Name: resolver.physicalName(only('AWS::SNS::Topic', 'PipelineTopic')) }),
+    )
+  ).TopicArn as string;
+  sns.destroy();
+  const logs = new CloudWatchLogsClient(moto.clientConfig);
+  workerLogGroup = resolver.physicalName(only('AWS::Logs::LogGroup', 'PipelineWorkerLogs'));
+  launcherLogGroup = resolver.physicalName(only('AWS::Logs::LogGroup', 'PipelineLauncherLogs'));
+  for (const group of [workerLogGroup, launcherLogGroup]) {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: BUILD_STREAM }));
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: group,
+        logStreamName: BUILD_STREAM,
+        logEvents: [{ timestamp: Date.now(), message: 'deploying' }],
+      }),
+    );
+  }
+  logs.destroy();
+}
 
 afterAll(async () => {
   await moto?.stop();
@@ -402,5 +534,330 @@ describe("the demo project's deploy role, as its deploy command holds it", () =>
     expect(identity.Account).toBe(ACCOUNT);
     expect(identity.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${demoRole.name}/iwomp-demo-test`);
     expect(identity.Arn).toBe(demoCreds.assumedRoleArn);
+  });
+});
+
+/** An UpdateItem request's IAM context: what iam-eval decides, as DynamoDB would fill it in. */
+function updateContext(key: string, attributes: string[], returnValues?: string) {
+  return {
+    'dynamodb:LeadingKeys': [key],
+    'dynamodb:Attributes': attributes,
+    ...(returnValues === undefined ? {} : { 'dynamodb:ReturnValues': returnValues }),
+  };
+}
+
+describe('the deploy table and the results topic', () => {
+  it('the launcher reads and writes records and lanes (per item in a transaction), scans, and publishes results', async () => {
+    // GIVEN clients as the launcher's session
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
+    const sns = new SNSClient(roleClientConfig(moto, launcherCreds));
+    const codebuild = new CodeBuildClient(roleClientConfig(moto, launcherCreds));
+    // WHEN it creates a record, moves a lane and checks a record in one transaction, reads,
+    // updates, scans, publishes a result and asks CodeBuild about a build of the worker
+    const calls = {
+      put: await outcome(() =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: table.name,
+            Item: { ...recordKey('t2'), state: { S: 'received' } },
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        ),
+      ),
+      transaction: await outcome(() =>
+        dynamodb.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: table.name, Item: { ...recordKey('t3'), state: { S: 'queued' } } } },
+              {
+                Update: {
+                  TableName: table.name,
+                  Key: laneKey('demo'),
+                  UpdateExpression: 'SET version = :v',
+                  ExpressionAttributeValues: { ':v': { N: '2' } },
+                },
+              },
+              {
+                ConditionCheck: {
+                  TableName: table.name,
+                  Key: recordKey('t1'),
+                  ConditionExpression: 'attribute_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': PK },
+                },
+              },
+            ],
+          }),
+        ),
+      ),
+      get: await outcome(() =>
+        dynamodb.send(new GetItemCommand({ TableName: table.name, Key: laneKey('demo') })),
+      ),
+      update: await outcome(() =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table.name,
+            Key: recordKey('t2'),
+            UpdateExpression: 'SET #s = :s',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: { ':s': { S: 'rejected' } },
+          }),
+        ),
+      ),
+      scan: await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
+      publish: await outcome(() =>
+        sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{}' })),
+      ),
+      builds: await outcome(() => codebuild.send(new BatchGetBuildsCommand({ ids: [`${worker.name}:x`] }))),
+    };
+    // THEN every call is allowed
+    expect(calls).toEqual({
+      put: 'ok',
+      transaction: 'ok',
+      get: 'ok',
+      update: 'ok',
+      scan: 'ok',
+      publish: 'ok',
+      builds: 'ok',
+    });
+    dynamodb.destroy();
+    sns.destroy();
+    codebuild.destroy();
+  });
+
+  it('the launcher may delete nothing, query nothing, and publish no trigger', async () => {
+    // GIVEN clients as the launcher's session
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
+    const sns = new SNSClient(roleClientConfig(moto, launcherCreds));
+    // WHEN it deletes a record, queries the index, or publishes to the trigger topic
+    const denied = [
+      // t2, not the t1 other tests read: a widened grant fails this test alone.
+      await outcome(() =>
+        dynamodb.send(new DeleteItemCommand({ TableName: table.name, Key: recordKey('t2') })),
+      ),
+      await outcome(() =>
+        dynamodb.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: BY_PROJECT_INDEX,
+            KeyConditionExpression: 'project = :p',
+            ExpressionAttributeValues: { ':p': { S: 'demo' } },
+          }),
+        ),
+      ),
+      await outcome(() => sns.send(new PublishCommand({ TopicArn: triggerTopicArn, Message: '{}' }))),
+    ];
+    // THEN each is denied (SNS's denial is AccessDenied in moto, AuthorizationError in AWS)
+    expect(denied).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDenied']);
+    // AND a transaction is authorised item by item: one Delete among allowed items denies it all
+    const transaction = await outcome(() =>
+      dynamodb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: table.name, Item: { ...recordKey('t4'), state: { S: 'queued' } } } },
+            { Delete: { TableName: table.name, Key: recordKey('t2') } },
+          ],
+        }),
+      ),
+    );
+    expect(transaction).toBe('AccessDeniedException');
+    dynamodb.destroy();
+    sns.destroy();
+  });
+
+  it('in moto, the worker may UpdateItem the table and nothing else of it', async () => {
+    // GIVEN a client as the worker's session
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, workerCreds));
+    // WHEN it reports its phase, then reads, puts and scans
+    const report = await outcome(() =>
+      dynamodb.send(
+        new UpdateItemCommand({
+          TableName: table.name,
+          Key: recordKey('t1'),
+          UpdateExpression: 'SET phase = :p',
+          ExpressionAttributeValues: { ':p': { S: 'command' } },
+        }),
+      ),
+    );
+    const others = [
+      await outcome(() => dynamodb.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') }))),
+      await outcome(() =>
+        dynamodb.send(new PutItemCommand({ TableName: table.name, Item: { ...recordKey('t9') } })),
+      ),
+      await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
+    ];
+    // THEN only the report is allowed
+    expect(report).toBe('ok');
+    expect(others).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDeniedException']);
+    dynamodb.destroy();
+  });
+
+  it("the worker's UpdateItem may write only its report attributes of a deploy record, and read nothing back (iam-eval: moto ignores these conditions)", () => {
+    // GIVEN the worker role's policies as deployed
+    const policies = iam.identityPolicies(workerRole);
+    const update = (key: string, attributes: string[], returnValues?: string) =>
+      isAllowed(policies, 'dynamodb:UpdateItem', table.arn, updateContext(key, attributes, returnValues));
+    // WHEN / THEN its report is allowed, with every worker attribute
+    expect(update('deploy#t1', [PK, 'phase'])).toBe(true);
+    expect(update('deploy#t1', [PK, 'deployedCommit', 'reportedExitCode', 'reportedReason'], 'NONE')).toBe(
+      true,
+    );
+    // AND writing the record's state (or any other attribute) is denied
+    expect(update('deploy#t1', [PK, 'state'])).toBe(false);
+    expect(update('deploy#t1', [PK, 'phase', 'exitCode'])).toBe(false);
+    // AND so is touching a lane, or reading the record back
+    expect(update('lane#demo', [PK, 'phase'])).toBe(false);
+    expect(update('deploy#t1', [PK, 'phase'], 'ALL_NEW')).toBe(false);
+  });
+
+  it("the worker's own report (DeployTableReport) passes: moto allows it, and iam-eval allows the attributes it names", async () => {
+    // GIVEN the worker's report writer with a client as the worker's session, its requests recorded
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, workerCreds));
+    const sent: UpdateItemCommandInput[] = [];
+    dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push(args.input as UpdateItemCommandInput);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const report = new DeployTableReport({ tableName: table.name, triggerId: 't1', dynamodb });
+    // WHEN it reports every worker attribute
+    await report.write({
+      phase: 'command',
+      deployedCommit: COMMIT,
+      reportedExitCode: 0,
+      reportedReason: 'deployed',
+    });
+    // THEN moto accepted it (actions and resources)
+    const admin = new DynamoDBClient(moto.clientConfig);
+    const item = await admin.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') }));
+    admin.destroy();
+    expect(item.Item?.deployedCommit?.S).toBe(COMMIT);
+    // AND IAM's logic allows the request as DynamoDB sees it: the attributes it names (key and
+    // expressions), its partition key, its ReturnValues
+    const [input] = sent;
+    if (input === undefined) throw new Error('no request was sent');
+    const attributes = [
+      ...new Set([...Object.keys(input.Key ?? {}), ...Object.values(input.ExpressionAttributeNames ?? {})]),
+    ];
+    expect(attributes.sort()).toEqual([PK, ...WORKER_ATTRIBUTES].sort());
+    const context = updateContext(input.Key?.[PK]?.S ?? '', attributes, input.ReturnValues);
+    expect(isAllowed(iam.identityPolicies(workerRole), 'dynamodb:UpdateItem', table.arn, context)).toBe(true);
+    report.destroy();
+    dynamodb.destroy();
+  });
+
+  it('moto itself does not evaluate dynamodb:Attributes: the state write iam-eval denies succeeds there', async () => {
+    // GIVEN a client as the worker's session (this is why the test above uses iam-eval)
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, workerCreds));
+    // WHEN it writes `state`
+    const result = await outcome(() =>
+      dynamodb.send(
+        new UpdateItemCommand({
+          TableName: table.name,
+          Key: recordKey('t1'),
+          UpdateExpression: 'SET #s = :s',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':s': { S: 'succeeded' } },
+        }),
+      ),
+    );
+    // THEN moto allows it (AWS would not: see the iam-eval test)
+    expect(result).toBe('ok');
+    dynamodb.destroy();
+  });
+
+  it('the demo deploy role can neither read nor write the table, nor publish a result', async () => {
+    // GIVEN clients with the demo project's credentials
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, demoCreds));
+    const sns = new SNSClient(roleClientConfig(moto, demoCreds));
+    // WHEN it reads its record, writes its state, and publishes a result
+    const results = [
+      await outcome(() => dynamodb.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') }))),
+      await outcome(() =>
+        dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table.name,
+            Key: recordKey('t1'),
+            UpdateExpression: 'SET #s = :s',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: { ':s': { S: 'succeeded' } },
+          }),
+        ),
+      ),
+      await outcome(() =>
+        sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{"state":"succeeded"}' })),
+      ),
+    ];
+    // THEN all are denied (SNS's denial is AccessDenied in moto, AuthorizationError in AWS)
+    expect(results).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDenied']);
+    // AND IAM's logic agrees, whatever the condition context
+    const policies = iam.identityPolicies(demoRole);
+    expect(
+      isAllowed(policies, 'dynamodb:GetItem', table.arn, { 'dynamodb:LeadingKeys': ['deploy#t1'] }),
+    ).toBe(false);
+    expect(isAllowed(policies, 'sns:Publish', resultsTopicArn)).toBe(false);
+    dynamodb.destroy();
+    sns.destroy();
+  });
+
+  it("grantWatch's role reads a record by key and the worker's log, and nothing else", async () => {
+    // GIVEN clients as the watcher's session (grantWatch with logs, as the GitHub Actions role)
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, watcherCreds));
+    const logs = new CloudWatchLogsClient(roleClientConfig(moto, watcherCreds));
+    // WHEN it reads its deploy record and the build's log
+    const record = await dynamodb.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') }));
+    const events = await logs.send(
+      new GetLogEventsCommand({ logGroupName: workerLogGroup, logStreamName: BUILD_STREAM }),
+    );
+    const filtered = await outcome(() =>
+      logs.send(new FilterLogEventsCommand({ logGroupName: workerLogGroup })),
+    );
+    // THEN it gets them
+    expect(record.Item?.project?.S).toBe('demo');
+    expect(events.events?.map((e) => e.message)).toEqual(['deploying']);
+    expect(filtered).toBe('ok');
+    // WHEN it scans, queries, writes, or reads the launcher's log
+    const denied = [
+      await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
+      await outcome(() =>
+        dynamodb.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: BY_PROJECT_INDEX,
+            KeyConditionExpression: 'project = :p',
+            ExpressionAttributeValues: { ':p': { S: 'demo' } },
+          }),
+        ),
+      ),
+      await outcome(() =>
+        dynamodb.send(new PutItemCommand({ TableName: table.name, Item: { ...recordKey('t9') } })),
+      ),
+      await outcome(() =>
+        logs.send(new GetLogEventsCommand({ logGroupName: launcherLogGroup, logStreamName: BUILD_STREAM })),
+      ),
+    ];
+    // THEN each is denied
+    expect(denied).toEqual([
+      'AccessDeniedException',
+      'AccessDeniedException',
+      'AccessDeniedException',
+      'AccessDeniedException',
+    ]);
+    dynamodb.destroy();
+    logs.destroy();
+  });
+
+  it("grantWatch's GetItem reaches deploy# keys only, not a lane (iam-eval: moto ignores dynamodb:LeadingKeys)", () => {
+    // GIVEN the watcher's policies as deployed
+    const policies = iam.identityPolicies(watcherRole);
+    const get = (key: string) =>
+      isAllowed(policies, 'dynamodb:GetItem', table.arn, { 'dynamodb:LeadingKeys': [key] });
+    // WHEN / THEN
+    expect(get('deploy#t1')).toBe(true);
+    expect(get('lane#demo')).toBe(false);
+    expect(isAllowed(policies, 'dynamodb:Scan', table.arn)).toBe(false);
+    expect(isAllowed(policies, 'dynamodb:Query', `${table.arn}/index/${BY_PROJECT_INDEX}`)).toBe(false);
   });
 });

@@ -119,6 +119,14 @@ describe('the app (cdk.json, pinned CDK CLI)', () => {
     expect(outputs.WorkerLogGroupName.Value).toEqual({ Ref: expect.stringMatching(/^PipelineWorkerLogs/) });
   });
 
+  it('outputs the deploy table and the results topic, which iwomp trigger --wait and subscribers read', () => {
+    // GIVEN the iwomp stack's outputs
+    const outputs = template(managed, 'iwomp').Outputs;
+    // THEN the deploy table's name and the results topic's ARN are there
+    expect(outputs.DeployTableName.Value).toEqual({ Ref: expect.stringMatching(/^PipelineDeployTable/) });
+    expect(outputs.ResultsTopicArn.Value).toEqual({ Ref: expect.stringMatching(/^PipelineResultsTopic/) });
+  });
+
   it('registers the demo project with a document the launcher accepts, naming its own deploy role', () => {
     const [parameter] = resourcesOf(template(managed, 'iwomp-projects'), 'AWS::SSM::Parameter');
     expect(parameter.Properties.Name).toBe('/iwomp-in-aws/demo');

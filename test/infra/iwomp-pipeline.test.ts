@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -76,6 +76,65 @@ function logGroupArn({ stack, pipeline }: Built, id: 'LauncherLogs' | 'WorkerLog
   return stack.resolve((pipeline.node.findChild(id) as logs.LogGroup).logGroupArn);
 }
 
+/** The worker's report: UpdateItem of a deploy record's worker attributes, nothing read back. */
+function workerReportStatement({ stack, pipeline }: Built): Statement {
+  return {
+    Action: 'dynamodb:UpdateItem',
+    Condition: {
+      'ForAllValues:StringEquals': {
+        'dynamodb:Attributes': ['pk', 'phase', 'deployedCommit', 'reportedExitCode', 'reportedReason'],
+      },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['deploy#*'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    },
+    Effect: 'Allow',
+    Resource: stack.resolve(pipeline.deployTable.tableArn),
+  };
+}
+
+/** What grantWatch gives: GetItem of deploy records by key, and with logs the worker's log group. */
+function watchStatements(b: Built, logs: boolean): Statement[] {
+  const { stack, pipeline } = b;
+  return [
+    {
+      Action: 'dynamodb:GetItem',
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['deploy#*'] } },
+      Effect: 'Allow',
+      Resource: stack.resolve(pipeline.deployTable.tableArn),
+    },
+    ...(logs
+      ? [
+          {
+            Action: ['logs:GetLogEvents', 'logs:FilterLogEvents'],
+            Effect: 'Allow',
+            Resource: workerLogsRead(b),
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The worker log group as aws-cdk-lib's LogGroup.grant names it: the group, and its streams (`:*`). */
+function workerLogsRead(b: Built): unknown[] {
+  const { stack, pipeline } = b;
+  const group = {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':logs:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        ':log-group:',
+        stack.resolve(pipeline.workerLogGroup.logGroupName),
+      ],
+    ],
+  };
+  return [group, logGroupArn(b, 'WorkerLogs')];
+}
+
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
@@ -87,11 +146,11 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     b = build();
   });
 
-  it('gives the launcher exactly StartBuild on the worker, registry reads, its logs and the failure queue', () => {
+  it('gives the launcher exactly StartBuild and BatchGetBuilds on the worker, registry reads, its logs, the failure queue, the deploy table and Publish on the results topic', () => {
     const { stack, pipeline, template } = b;
     expect(roleStatements(template, stack, pipeline.launcher.role as iam.IRole)).toEqual([
       {
-        Action: 'codebuild:StartBuild',
+        Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds'],
         Effect: 'Allow',
         Resource: stack.resolve(pipeline.workerProject.projectArn),
       },
@@ -102,6 +161,19 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Resource: logGroupArn(b, 'LauncherLogs'),
       },
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: stack.resolve(pipeline.failureQueue.queueArn) },
+      {
+        // TransactWriteItems is authorised per item as PutItem / UpdateItem / ConditionCheckItem.
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:Scan',
+        ],
+        Effect: 'Allow',
+        Resource: stack.resolve(pipeline.deployTable.tableArn),
+      },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.resultsTopic.topicArn) },
     ]);
   });
 
@@ -132,6 +204,7 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Effect: 'Allow',
         Resource: DEPLOY_ROLES,
       },
+      workerReportStatement(b),
       {
         Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Effect: 'Allow',
@@ -250,6 +323,11 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         PrivilegedMode: false,
         EnvironmentVariables: [
           { Name: 'CONFIGPATH', Type: 'PLAINTEXT', Value: 'iwomp-in-aws' },
+          {
+            Name: 'IWOMP_DEPLOY_TABLE',
+            Type: 'PLAINTEXT',
+            Value: stack.resolve(pipeline.deployTable.tableName),
+          },
           { Name: 'IWOMP_RUN_AS', Type: 'PLAINTEXT', Value: 'codebuild-user' },
         ],
       },
@@ -317,6 +395,7 @@ describe('IwompPipeline with the ECR worker image', () => {
         Effect: 'Allow',
         Resource: DEPLOY_ROLES,
       },
+      workerReportStatement(b),
       { Action: 'ecr:GetAuthorizationToken', Effect: 'Allow', Resource: '*' },
       {
         Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
@@ -353,14 +432,15 @@ describe('IwompPipeline with a Lambda build image', () => {
 });
 
 describe('IwompPipeline.addGithubActionsRole', () => {
-  it('trusts only the listed repositories and branches through a new OIDC provider, and may only publish', () => {
+  it('trusts only the listed repositories and branches through a new OIDC provider, and may only publish and watch', () => {
     let role: iam.Role | undefined;
-    const { stack, pipeline, template } = build({}, (p) => {
+    const built = build({}, (p) => {
       role = p.addGithubActionsRole('Gha', {
         repositories: ['acme/app', 'acme/infra'],
         branches: ['main', 'prod'],
       });
     });
+    const { stack, pipeline, template } = built;
     template.hasResourceProperties('AWS::IAM::OIDCProvider', {
       Url: 'https://token.actions.githubusercontent.com',
       ClientIdList: ['sts.amazonaws.com'],
@@ -384,8 +464,12 @@ describe('IwompPipeline.addGithubActionsRole', () => {
         },
       },
     ]);
+    // CI publishes, then follows its deploy with `iwomp trigger --wait --logs` (grantWatch, logs on).
     expect(roleStatements(template, stack, role as iam.Role)).toEqual([
       { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.topic.topicArn) },
+      ...watchStatements(built, true),
+      // The CLI reads DeployTableName and WorkerLogGroupName from the stack's outputs.
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
     ]);
   });
 
@@ -422,7 +506,8 @@ describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projec
 
   it('subscribes the launcher to the scoped topic, with the failure queue as its dead-letter queue', () => {
     const { stack, pipeline, template } = b;
-    template.resourceCountIs('AWS::SNS::Topic', 2);
+    // The main topic, the results topic and the scoped one.
+    template.resourceCountIs('AWS::SNS::Topic', 3);
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: stack.resolve(web.topicArn),
@@ -455,7 +540,12 @@ describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projec
     const { stack, template } = b;
     const publish = [{ Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(web.topicArn) }];
     expect(roleStatements(template, stack, webCi)).toEqual(publish);
-    expect(roleStatements(template, stack, gha)).toEqual(publish);
+    // The GitHub Actions role also watches what it triggered.
+    expect(roleStatements(template, stack, gha)).toEqual([
+      ...publish,
+      ...watchStatements(b, true),
+      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+    ]);
   });
 
   it('leaves the launcher environment as it was without scoped topics', () => {
@@ -463,6 +553,9 @@ describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projec
     const fn = template.toJSON().Resources[logicalId(stack, pipeline.launcher)];
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
       'CONFIGPATH',
+      'IWOMP_DEPLOY_TABLE',
+      'IWOMP_RESULTS_TOPIC_ARN',
+      'IWOMP_RETENTION_DAYS',
       'WORKER_PROJECT_NAME',
     ]);
   });
@@ -638,5 +731,187 @@ describe('IwompPipeline.addDeployRole', () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
     // THEN the deploy command finds the same version on the build's PATH
     expect(pkg.devDependencies['aws-cdk']).toBe(CDK_CLI_VERSION);
+  });
+});
+
+describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
+  let b: Built;
+  let watcher: iam.Role;
+  let logWatcher: iam.Role;
+  let historian: iam.Role;
+  beforeAll(() => {
+    // GIVEN the defaults, a role given grantWatch, one given grantWatch with logs, one grantHistory
+    b = build({}, (pipeline, stack) => {
+      watcher = new iam.Role(stack, 'Watcher', { assumedBy: new iam.AccountRootPrincipal() });
+      logWatcher = new iam.Role(stack, 'LogWatcher', { assumedBy: new iam.AccountRootPrincipal() });
+      historian = new iam.Role(stack, 'Historian', { assumedBy: new iam.AccountRootPrincipal() });
+      pipeline.grantWatch(watcher);
+      pipeline.grantWatch(logWatcher, { logs: true });
+      pipeline.grantHistory(historian);
+    });
+  });
+
+  it('keeps deploy records in an on-demand, encrypted table with point-in-time recovery, a TTL and the byProject index, retained on delete', () => {
+    const { stack, pipeline, template } = b;
+    const table = template.toJSON().Resources[logicalId(stack, pipeline.deployTable)];
+    expect(table.Properties).toEqual({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'project', AttributeType: 'S' },
+        { AttributeName: 'createdAt', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // SSEEnabled without a key: KMS with the AWS managed key alias/aws/dynamodb.
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byProject',
+          KeySchema: [
+            { AttributeName: 'project', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('deletes the table with the stack when deployTableRemovalPolicy says so', () => {
+    // GIVEN / WHEN
+    const { stack, pipeline, template } = build({ deployTableRemovalPolicy: RemovalPolicy.DESTROY });
+    // THEN
+    expect(template.toJSON().Resources[logicalId(stack, pipeline.deployTable)].DeletionPolicy).toBe('Delete');
+  });
+
+  it('publishes results on a topic encrypted with alias/aws/sns that refuses publishing without TLS', () => {
+    const { stack, pipeline, template } = b;
+    const topic = template.toJSON().Resources[logicalId(stack, pipeline.resultsTopic)].Properties;
+    expect(JSON.stringify(topic.KmsMasterKeyId)).toMatch(/:alias\/aws\/sns"/);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [stack.resolve(pipeline.resultsTopic.topicArn)],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  it('tells the launcher the table, the results topic and the retention in days', () => {
+    const { stack, pipeline, template } = b;
+    const variables =
+      template.toJSON().Resources[logicalId(stack, pipeline.launcher)].Properties.Environment.Variables;
+    expect(variables.IWOMP_DEPLOY_TABLE).toEqual(stack.resolve(pipeline.deployTable.tableName));
+    expect(variables.IWOMP_RESULTS_TOPIC_ARN).toEqual(stack.resolve(pipeline.resultsTopic.topicArn));
+    expect(variables.IWOMP_RETENTION_DAYS).toBe('90');
+  });
+
+  it('passes a retention given in days to the launcher', () => {
+    // GIVEN a 30-day retention, WHEN synthesized
+    const { stack, pipeline, template } = build({ retention: Duration.days(30) });
+    // THEN
+    const fn = template.toJSON().Resources[logicalId(stack, pipeline.launcher)];
+    expect(fn.Properties.Environment.Variables.IWOMP_RETENTION_DAYS).toBe('30');
+  });
+
+  it("sends the worker project's CodeBuild Build State Change events, and only those, to the launcher", () => {
+    const { stack, pipeline, template } = b;
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern !== undefined,
+    );
+    expect(rules).toHaveLength(1);
+    // The documented pattern (EventBridge reference, "AWS CodeBuild events"), narrowed to the worker.
+    expect(rules[0]?.Properties.EventPattern).toEqual({
+      source: ['aws.codebuild'],
+      'detail-type': ['CodeBuild Build State Change'],
+      detail: { 'project-name': [stack.resolve(pipeline.workerProject.projectName)] },
+    });
+    expect(rules[0]?.Properties.Targets).toEqual([
+      { Arn: stack.resolve(pipeline.launcher.functionArn), Id: 'Target0' },
+    ]);
+  });
+
+  it('reconciles every minute by default, every reconcileInterval when given', () => {
+    const schedules = (template: Template) =>
+      Object.values(template.findResources('AWS::Events::Rule'))
+        .filter((r) => r.Properties.ScheduleExpression !== undefined)
+        .map((r) => [r.Properties.ScheduleExpression, r.Properties.Targets]);
+    const { stack, pipeline, template } = b;
+    const target = [{ Arn: stack.resolve(pipeline.launcher.functionArn), Id: 'Target0' }];
+    expect(schedules(template)).toEqual([['rate(1 minute)', target]]);
+    const five = build({ reconcileInterval: Duration.minutes(5) });
+    expect(schedules(five.template).map(([expression]) => expression)).toEqual(['rate(5 minutes)']);
+  });
+
+  it('lets EventBridge invoke the launcher for exactly those two rules', () => {
+    const { stack, pipeline, template } = b;
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal === 'events.amazonaws.com');
+    const ruleArns = Object.keys(template.findResources('AWS::Events::Rule')).map((id) =>
+      JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
+    );
+    expect(ruleArns).toHaveLength(2);
+    expect(permissions.map((p) => JSON.stringify(p.SourceArn)).sort()).toEqual(ruleArns.sort());
+    for (const p of permissions) {
+      expect(p.Action).toBe('lambda:InvokeFunction');
+      expect(p.FunctionName).toEqual(stack.resolve(pipeline.launcher.functionArn));
+    }
+  });
+
+  it('grantWatch gives exactly GetItem of deploy# keys; with logs, reading the worker log group too', () => {
+    const { stack, template } = b;
+    expect(roleStatements(template, stack, watcher)).toEqual(watchStatements(b, false));
+    expect(roleStatements(template, stack, logWatcher)).toEqual(watchStatements(b, true));
+  });
+
+  it('grantHistory gives reads of the table and its index, and the worker log group', () => {
+    const { stack, pipeline, template } = b;
+    const tableArn = stack.resolve(pipeline.deployTable.tableArn);
+    expect(roleStatements(template, stack, historian)).toEqual([
+      {
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        Effect: 'Allow',
+        Resource: [tableArn, { 'Fn::Join': ['', [tableArn, '/index/byProject']] }],
+      },
+      {
+        Action: ['logs:GetLogEvents', 'logs:FilterLogEvents'],
+        Effect: 'Allow',
+        Resource: workerLogsRead(b),
+      },
+    ]);
+  });
+
+  it('gives a deploy role nothing on the table or the results topic', () => {
+    const { stack, pipeline, template, deployRole, deployPolicy } = b;
+    const table = JSON.stringify(stack.resolve(pipeline.deployTable.tableArn));
+    const results = JSON.stringify(stack.resolve(pipeline.resultsTopic.topicArn));
+    const policy = template.toJSON().Resources[logicalId(stack, deployPolicy)].Properties.PolicyDocument;
+    const text = JSON.stringify([roleStatements(template, stack, deployRole), policy]);
+    expect(text).not.toContain(table);
+    expect(text).not.toContain(results);
+    expect(text).not.toMatch(/dynamodb:|sns:/);
+  });
+
+  it('refuses a retention or a reconcile interval that is not whole days or minutes, or under one', () => {
+    const construct = (props: IwompPipelineProps) => () =>
+      new IwompPipeline(testStack(testApp()), 'P', props);
+    expect(construct({ retention: Duration.hours(36) })).toThrow(
+      /^retention: must be a whole number of days, at least 1, got 1 day 12 hours$/,
+    );
+    expect(construct({ retention: Duration.days(0) })).toThrow(/^retention: .*at least 1, got 0 days$/);
+    expect(construct({ reconcileInterval: Duration.seconds(30) })).toThrow(
+      /^reconcileInterval: must be a whole number of minutes, at least 1, got 30 seconds$/,
+    );
   });
 });

@@ -277,6 +277,7 @@ const NAME_PROPERTIES: Record<string, string> = {
   'AWS::S3::Bucket': 'BucketName',
   'AWS::ECR::Repository': 'RepositoryName',
   'AWS::SSM::Parameter': 'Name',
+  'AWS::DynamoDB::Table': 'TableName',
 };
 
 function queueUrl(c: RuleContext): string {
@@ -335,6 +336,10 @@ const RULES: Record<string, Rule> = {
     attributes: { Arn: (c) => c.arn('ecr', `repository/${c.name}`) },
   },
   'AWS::SSM::Parameter': { ref: (c) => c.name },
+  'AWS::DynamoDB::Table': {
+    ref: (c) => c.name,
+    attributes: { Arn: (c) => c.arn('dynamodb', `table/${c.name}`) },
+  },
 };
 
 function expectString(value: unknown, what: string): string {

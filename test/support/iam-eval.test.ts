@@ -113,7 +113,7 @@ describe('identity policies', () => {
         Effect: 'Allow',
         Action: '*',
         Resource: '*',
-        Condition: { StringEqualsIfExists: { 'sts:SourceIdentity': 'a' } },
+        Condition: { NumericLessThanIfExists: { 'sts:SourceIdentity': '1' } },
       }),
       doc({ Effect: 'Allow', Action: '*', NotResource: 'x' } as never),
       // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template.
@@ -194,6 +194,25 @@ describe('condition operators', () => {
     expect(decide(any, { 'aws:TagKeys': ['branch', 'project'] })).toBe(true);
     expect(decide(any, { 'aws:TagKeys': ['branch'] })).toBe(false);
     expect(decide(any, {})).toBe(false);
+  });
+
+  it('ForAllValues:StringLike needs every value to match a pattern; an absent key passes', () => {
+    // GIVEN the partition keys a request touches
+    const records = allowIf({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['deploy#*'] } });
+    // WHEN / THEN
+    expect(decide(records, { 'dynamodb:LeadingKeys': ['deploy#1'] })).toBe(true);
+    expect(decide(records, { 'dynamodb:LeadingKeys': ['deploy#1', 'lane#web'] })).toBe(false);
+    expect(decide(records, { 'dynamodb:LeadingKeys': ['lane#web'] })).toBe(false);
+    expect(decide(records, {})).toBe(true);
+  });
+
+  it('…IfExists holds when the key is absent, and is the operator itself when present', () => {
+    // GIVEN
+    const none = allowIf({ StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } });
+    // WHEN / THEN
+    expect(decide(none, {})).toBe(true);
+    expect(decide(none, { 'dynamodb:ReturnValues': 'NONE' })).toBe(true);
+    expect(decide(none, { 'dynamodb:ReturnValues': 'ALL_NEW' })).toBe(false);
   });
 
   it('needs every operator and every key of a block (AND), and reads key names case-insensitively', () => {

@@ -12,7 +12,8 @@
  * source identity `sts:SetSourceIdentity`, each allowed by both sides.
  *
  * Not modelled: SCPs, RCPs, permissions boundaries, session policies, NotResource, NotPrincipal,
- * `...IfExists`, policy variables, numeric/date/IP operators.
+ * policy variables, numeric/date/IP operators. `…IfExists` is modelled for the string, ARN and
+ * Bool operators above: true when the request does not carry the key.
  */
 
 export interface PolicyDocument {
@@ -44,9 +45,19 @@ export class UnsupportedPolicyError extends Error {
 }
 
 /** Keys the evaluator knows; a tag key follows the slash of the prefixed ones. */
-const KEYS = new Set(['sts:sourceidentity', 'aws:tagkeys', 'aws:principalarn', 'aws:principalaccount']);
+const KEYS = new Set([
+  'sts:sourceidentity',
+  'aws:tagkeys',
+  'aws:principalarn',
+  'aws:principalaccount',
+  // DynamoDB's fine-grained access control: the partition keys a request touches, the top-level
+  // attributes it names, and what an UpdateItem returns.
+  'dynamodb:leadingkeys',
+  'dynamodb:attributes',
+  'dynamodb:returnvalues',
+]);
 const KEY_PREFIXES = ['aws:requesttag/', 'iam:resourcetag/', 'aws:resourcetag/', 'aws:principaltag/'];
-const MULTI_VALUED = new Set(['aws:tagkeys']);
+const MULTI_VALUED = new Set(['aws:tagkeys', 'dynamodb:leadingkeys', 'dynamodb:attributes']);
 
 function knownKey(key: string): boolean {
   const lower = key.toLowerCase();
@@ -169,15 +180,21 @@ function evaluateCondition(
     }
     return (expected[0]?.toLowerCase() === 'true') === !present;
   }
+  // ForAllValues holds for a key the request does not carry (nothing to fail), as in AWS.
   if (lower === 'forallvalues:stringequals') return actual.every((v) => expected.includes(v));
+  if (lower === 'forallvalues:stringlike') return actual.every((v) => expected.some((p) => globMatch(p, v)));
   if (lower === 'foranyvalue:stringequals') return actual.some((v) => expected.includes(v));
-  const single = SINGLE[lower];
+  // `…IfExists`: true when the request does not carry the key, else the operator itself.
+  const ifExists = lower.endsWith('ifexists') && lower !== 'null';
+  const base = ifExists ? lower.slice(0, -'ifexists'.length) : lower;
+  const single = SINGLE[base];
   if (!single) throw new UnsupportedPolicyError(`condition operator ${operator} is not supported`);
   // A single-valued operator on a multi-valued key is a classic policy bug; refuse to guess.
   if (multi)
     throw new UnsupportedPolicyError(
       `${operator} on the multi-valued key ${key}: use ForAllValues/ForAnyValue`,
     );
+  if (ifExists && !present) return true;
   if (Array.isArray(raw) && raw.length > 1) throw new UnsupportedPolicyError(`${key} must be single-valued`);
   return single(actual, expected, present);
 }

@@ -23,6 +23,13 @@
    allowed `sts:AssumeRole` on some roles only (the worker: roles on /iwomp-deploy/) is refused
    every role. AWS checks the role's ARN; so does the harness. (Trust, source identity and session
    tags remain unchecked by moto: iam-eval.ts decides those.)
+
+5. DynamoDB, SNS Publish and CloudWatch Logs reads checked against their resources. moto checks them
+   against `*`; AWS checks the table (or `table/<name>/index/<index>` for Query and Scan of an
+   index), the topic, the log group or log stream. TransactWriteItems is authorised item by item
+   as PutItem, UpdateItem, DeleteItem or ConditionCheckItem on each item's table, as in AWS (there
+   is no TransactWriteItems action to grant). Conditions (dynamodb:Attributes, LeadingKeys...)
+   remain unchecked by moto: iam-eval.ts decides those.
 """
 import datetime
 import json
@@ -35,7 +42,9 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.core.utils import unix_time
 from moto.dynamodb.responses import DynamoHandler
+from moto.logs.responses import LogsResponse
 from moto.server import main
+from moto.sns.responses import SNSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 from moto.sts.responses import TokenResponse
 from moto.utilities.utils import get_partition
@@ -118,10 +127,12 @@ def _codebuild_resources(self):
 
 
 class _Resources(str):
-    """Several resources, each of which must be allowed. A str so moto's own code accepts it."""
+    """Several resources, each of which must be allowed. A str so moto's own code accepts it.
+    An entry may be an (action, resource) pair: that resource is checked for that action."""
 
     def __new__(cls, arns):
-        instance = super().__new__(cls, arns[0])
+        first = arns[0][1] if isinstance(arns[0], tuple) else arns[0]
+        instance = super().__new__(cls, first)
         instance.arns = arns
         return instance
 
@@ -129,7 +140,7 @@ class _Resources(str):
 def _determine(resources_of):
     def determine_resource(self):
         arns = resources_of(self)
-        return arns[0] if len(arns) == 1 else _Resources(arns)
+        return arns[0] if len(arns) == 1 and isinstance(arns[0], str) else _Resources(arns)
 
     return determine_resource
 
@@ -147,6 +158,71 @@ def _sts_resources(self):
 
 
 TokenResponse._determine_resource = _determine(_sts_resources)
+
+
+# 5. DynamoDB (JSON protocol: the parsed parameters), SNS (query protocol) and Logs (JSON).
+_DYNAMODB_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def _dynamodb_arn(response, table, index=None):
+    partition = get_partition(response.region)
+    arn = table if table.startswith("arn:") else (
+        f"arn:{partition}:dynamodb:{response.region}:{response.current_account}:table/{table}"
+    )
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _dynamodb_resources(self):
+    action = self._get_action()
+    body = self.body if isinstance(self.body, dict) else _body(self)
+    if action in ("TransactWriteItems", "TransactGetItems"):
+        # (action, resource) pairs: each item is authorised as its own operation.
+        checks = []
+        for item in body.get("TransactItems") or []:
+            for kind, operation in (item or {}).items():
+                item_action = _DYNAMODB_TRANSACT_ACTIONS.get(kind)
+                if item_action and isinstance((operation or {}).get("TableName"), str):
+                    checks.append((item_action, _dynamodb_arn(self, operation["TableName"])))
+        return checks or ["*"]
+    table = body.get("TableName")
+    if isinstance(table, str):
+        index = body.get("IndexName") if action in ("Query", "Scan") else None
+        return [_dynamodb_arn(self, table, index if isinstance(index, str) else None)]
+    return ["*"]
+
+
+def _sns_resources(self):
+    if self._get_action() in ("Publish", "PublishBatch"):
+        topic = self.querystring.get("TopicArn", [None])[0]
+        if isinstance(topic, str) and topic:
+            return [topic]
+    return ["*"]
+
+
+def _logs_resources(self):
+    action = self._get_action()
+    body = _body(self)
+    group = body.get("logGroupName")
+    if not isinstance(group, str):
+        return ["*"]
+    partition = get_partition(self.region)
+    group_arn = f"arn:{partition}:logs:{self.region}:{self.current_account}:log-group:{group}"
+    if action == "GetLogEvents" and isinstance(body.get("logStreamName"), str):
+        return [f"{group_arn}:log-stream:{body['logStreamName']}"]
+    if action == "FilterLogEvents":
+        return [group_arn]
+    return ["*"]
+
+
+DynamoHandler._determine_resource = _determine(_dynamodb_resources)
+SNSResponse._determine_resource = _determine(_sns_resources)
+LogsResponse._determine_resource = _determine(_logs_resources)
 CodeBuildResponse._determine_resource = _determine(_codebuild_resources)
 
 _original_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -157,11 +233,20 @@ def _authorize(self, resource="*"):
 
     enforcing = ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
     # Before enforcement starts, one call counts one request, however many resources it names.
-    arns = getattr(resource, "arns", [resource]) if enforcing else [resource]
+    arns = getattr(resource, "arns", [resource]) if enforcing else [str(resource)]
     arn = resource
     try:
-        for arn in arns:
-            _original_authorize(self, str(arn))
+        for entry in arns:
+            action, arn = entry if isinstance(entry, tuple) else (None, entry)
+            if action is None:
+                _original_authorize(self, str(arn))
+                continue
+            # The IAM request names the action from _get_action(): shadow it for this item.
+            self._get_action = lambda action=action: action
+            try:
+                _original_authorize(self, str(arn))
+            finally:
+                del self._get_action
     except AccessDeniedError as denied:
         # 3. The JSON protocol's shape of the same denial, naming the resource as AWS does.
         if self.headers.get("X-Amz-Target"):
