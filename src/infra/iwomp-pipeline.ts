@@ -15,6 +15,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  ACTIVE,
+  ACTIVE_LANES_INDEX,
   BY_PROJECT_INDEX,
   EXPIRES_AT,
   PK,
@@ -332,6 +334,13 @@ export class IwompPipeline extends Construct {
       sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
+    // The reconcile's view: only lanes with a holder or waiting triggers carry the key, so it
+    // reads those few every minute, not every record of the retention period.
+    table.addGlobalSecondaryIndex({
+      indexName: ACTIVE_LANES_INDEX,
+      partitionKey: { name: ACTIVE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
     return table;
   }
 
@@ -570,7 +579,8 @@ export class IwompPipeline extends Construct {
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
     );
     // A lane change is one TransactWriteItems, which IAM authorises item by item as PutItem,
-    // UpdateItem or ConditionCheckItem; Scan finds the held lanes for the reconcile. No
+    // UpdateItem or ConditionCheckItem; Query on the active-lanes index finds the lanes the
+    // reconcile has work with (no Scan: it would read every record). No
     // DeleteItem: records expire by TTL, lanes are emptied, never deleted.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -579,9 +589,14 @@ export class IwompPipeline extends Construct {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:ConditionCheckItem',
-          'dynamodb:Scan',
         ],
         resources: [this.deployTable.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${this.deployTable.tableArn}/index/${ACTIVE_LANES_INDEX}`],
       }),
     );
     role.addToPrincipalPolicy(

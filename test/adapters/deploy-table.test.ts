@@ -53,6 +53,14 @@ describe('deploy table items', () => {
     const item = laneToItem('demo', stored);
     // THEN it is under lane#<project> and reads back equal; no item means idle, version 0
     expect(item.pk).toEqual({ S: 'lane#demo' });
+    // AND a lane with work is in the reconcile's sparse index; an idle one is not
+    expect(item.active).toEqual({ S: 'lane' });
+    expect(
+      laneToItem('demo', { lane: { waiting: [{ id: 'b', branch: 'dev' }] }, version: 1 }).active,
+    ).toEqual({
+      S: 'lane',
+    });
+    expect(laneToItem('demo', { lane: { waiting: [] }, version: 5 })).not.toHaveProperty('active');
     expect(itemToLane(item)).toEqual(stored);
     expect(itemToLane(undefined)).toEqual({ lane: { waiting: [] }, version: 0 });
     expect(itemToLane(laneToItem('demo', { lane: { waiting: [] }, version: 4 }))).toEqual({

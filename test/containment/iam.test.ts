@@ -45,6 +45,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import * as cdkIam from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ACTIVE,
+  ACTIVE_LANE,
+  ACTIVE_LANES_INDEX,
   BY_PROJECT_INDEX,
   laneKey,
   PK,
@@ -604,7 +607,17 @@ describe('the deploy table and the results topic', () => {
           }),
         ),
       ),
-      scan: await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
+      activeLanes: await outcome(() =>
+        dynamodb.send(
+          new QueryCommand({
+            TableName: table.name,
+            IndexName: ACTIVE_LANES_INDEX,
+            KeyConditionExpression: '#a = :lane',
+            ExpressionAttributeNames: { '#a': ACTIVE },
+            ExpressionAttributeValues: { ':lane': { S: ACTIVE_LANE } },
+          }),
+        ),
+      ),
       publish: await outcome(() =>
         sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{}' })),
       ),
@@ -616,7 +629,7 @@ describe('the deploy table and the results topic', () => {
       transaction: 'ok',
       get: 'ok',
       update: 'ok',
-      scan: 'ok',
+      activeLanes: 'ok',
       publish: 'ok',
       builds: 'ok',
     });
@@ -625,16 +638,17 @@ describe('the deploy table and the results topic', () => {
     codebuild.destroy();
   });
 
-  it('the launcher may delete nothing, query nothing, and publish no trigger', async () => {
+  it('the launcher may delete nothing, scan nothing, query no history, and publish no trigger', async () => {
     // GIVEN clients as the launcher's session
     const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
     const sns = new SNSClient(roleClientConfig(moto, launcherCreds));
-    // WHEN it deletes a record, queries the index, or publishes to the trigger topic
+    // WHEN it deletes a record, scans the table, queries the history index, or publishes to the trigger topic
     const denied = [
       // t2, not the t1 other tests read: a widened grant fails this test alone.
       await outcome(() =>
         dynamodb.send(new DeleteItemCommand({ TableName: table.name, Key: recordKey('t2') })),
       ),
+      await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
       await outcome(() =>
         dynamodb.send(
           new QueryCommand({
@@ -648,7 +662,12 @@ describe('the deploy table and the results topic', () => {
       await outcome(() => sns.send(new PublishCommand({ TopicArn: triggerTopicArn, Message: '{}' }))),
     ];
     // THEN each is denied (SNS's denial is AccessDenied in moto, AuthorizationError in AWS)
-    expect(denied).toEqual(['AccessDeniedException', 'AccessDeniedException', 'AccessDenied']);
+    expect(denied).toEqual([
+      'AccessDeniedException',
+      'AccessDeniedException',
+      'AccessDeniedException',
+      'AccessDenied',
+    ]);
     // AND a transaction is authorised item by item: one Delete among allowed items denies it all
     const transaction = await outcome(() =>
       dynamodb.send(

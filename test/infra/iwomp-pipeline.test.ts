@@ -168,10 +168,14 @@ describe('IwompPipeline with the default (managed) worker image', () => {
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:ConditionCheckItem',
-          'dynamodb:Scan',
         ],
         Effect: 'Allow',
         Resource: stack.resolve(pipeline.deployTable.tableArn),
+      },
+      {
+        Action: 'dynamodb:Query',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', [stack.resolve(pipeline.deployTable.tableArn), '/index/activeLanes']] },
       },
       { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.resultsTopic.topicArn) },
     ]);
@@ -751,7 +755,7 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
     });
   });
 
-  it('keeps deploy records in an on-demand, encrypted table with point-in-time recovery, a TTL and the byProject index, retained on delete', () => {
+  it('keeps deploy records in an on-demand, encrypted table with point-in-time recovery, a TTL, the byProject and activeLanes indexes, retained on delete', () => {
     const { stack, pipeline, template } = b;
     const table = template.toJSON().Resources[logicalId(stack, pipeline.deployTable)];
     expect(table.Properties).toEqual({
@@ -760,6 +764,7 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'project', AttributeType: 'S' },
         { AttributeName: 'createdAt', AttributeType: 'S' },
+        { AttributeName: 'active', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -773,6 +778,12 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
             { AttributeName: 'project', KeyType: 'HASH' },
             { AttributeName: 'createdAt', KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        // Sparse: only lanes with work carry `active`, so the reconcile reads those alone.
+        {
+          IndexName: 'activeLanes',
+          KeySchema: [{ AttributeName: 'active', KeyType: 'HASH' }],
           Projection: { ProjectionType: 'ALL' },
         },
       ],

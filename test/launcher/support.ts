@@ -5,7 +5,13 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { BY_PROJECT_INDEX, EXPIRES_AT, PK } from '../../src/adapters/aws/deploy-table.js';
+import {
+  ACTIVE,
+  ACTIVE_LANES_INDEX,
+  BY_PROJECT_INDEX,
+  EXPIRES_AT,
+  PK,
+} from '../../src/adapters/aws/deploy-table.js';
 import type { OutcomeLogger } from '../../src/launcher/handle-sns-event.js';
 import type { Moto, RecordedRequest } from '../support/moto.js';
 
@@ -117,6 +123,7 @@ export async function createDeployTable(dynamodb: DynamoDBClient, name: string):
         { AttributeName: PK, AttributeType: 'S' },
         { AttributeName: 'project', AttributeType: 'S' },
         { AttributeName: 'createdAt', AttributeType: 'S' },
+        { AttributeName: ACTIVE, AttributeType: 'S' },
       ],
       KeySchema: [{ AttributeName: PK, KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
@@ -126,6 +133,11 @@ export async function createDeployTable(dynamodb: DynamoDBClient, name: string):
             { AttributeName: 'project', KeyType: 'HASH' },
             { AttributeName: 'createdAt', KeyType: 'RANGE' },
           ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: ACTIVE_LANES_INDEX,
+          KeySchema: [{ AttributeName: ACTIVE, KeyType: 'HASH' }],
           Projection: { ProjectionType: 'ALL' },
         },
       ],

@@ -89,11 +89,23 @@ export interface StoredLane {
   readonly version: number;
 }
 
+/**
+ * The sparse index of lanes with work: a lane item carries {@link ACTIVE} only while a trigger
+ * holds it or waits in it, so the reconcile reads the lanes it has something to do with (a few),
+ * not the whole table (every record kept for the retention) every minute.
+ */
+export const ACTIVE_LANES_INDEX = 'activeLanes';
+export const ACTIVE = 'active';
+/** The one value of {@link ACTIVE}: the index's single partition. */
+export const ACTIVE_LANE = 'lane';
+
 export function laneToItem(project: string, stored: StoredLane): Item {
+  const active = stored.lane.holder !== undefined || stored.lane.waiting.length > 0;
   return {
     ...laneKey(project),
     ...marshall(
       {
+        ...(active ? { [ACTIVE]: ACTIVE_LANE } : {}),
         ...(stored.lane.holder === undefined ? {} : { holder: stored.lane.holder }),
         waiting: stored.lane.waiting,
         holderBuildId: stored.holderBuildId,

@@ -3,8 +3,8 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
-  type ScanCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
@@ -15,11 +15,13 @@ import { IwompError, type IwompErrorOptions, type ServiceFailure } from '../../c
 import { isFinished } from '../../core/job-record.js';
 import type { DeployStore, LaneChange, RecordMove, StoredLaneState } from '../../ports/deploy-store.js';
 import {
+  ACTIVE,
+  ACTIVE_LANE,
+  ACTIVE_LANES_INDEX,
   expiresAtFor,
   type Item,
   itemToLane,
   itemToRecord,
-  LANE_PREFIX,
   laneCondition,
   laneKey,
   laneProject,
@@ -153,15 +155,18 @@ export class DynamoDeployStore implements DeployStore {
     const lanes: Array<{ project: string; stored: StoredLaneState }> = [];
     let start: Item | undefined;
     do {
-      let out: ScanCommandOutput;
+      let out: QueryCommandOutput;
       try {
         out = await this.dynamodb.send(
-          new ScanCommand({
+          // The sparse index holds only lanes with a holder or waiting triggers. It is eventually
+          // consistent: a lane read a moment stale is decided on again, conditionally on its
+          // version, like any other lane change.
+          new QueryCommand({
             TableName: this.table,
-            FilterExpression: 'begins_with(#pk, :lane)',
-            ExpressionAttributeNames: { '#pk': PK },
-            ExpressionAttributeValues: { ':lane': { S: LANE_PREFIX } },
-            ConsistentRead: true,
+            IndexName: ACTIVE_LANES_INDEX,
+            KeyConditionExpression: '#active = :lane',
+            ExpressionAttributeNames: { '#active': ACTIVE },
+            ExpressionAttributeValues: { ':lane': { S: ACTIVE_LANE } },
             ...(start === undefined ? {} : { ExclusiveStartKey: start }),
           }),
         );
