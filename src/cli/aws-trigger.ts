@@ -1,9 +1,23 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { EnvironmentError } from '../core/errors.js';
+import type { DeployRecord } from '../core/deploy-record.js';
+import { categoryOf, EnvironmentError } from '../core/errors.js';
+import { isFinished } from '../core/job-record.js';
 import { quote } from '../core/names.js';
 import { formatTriggerMessage } from '../core/trigger-message.js';
+import type { JobTracker } from '../ports/job-tracker.js';
+import type { DeployTrackerOptions } from './aws-deploys.js';
+import { deployView, printable } from './deploy-view.js';
 import { AwsServiceError, awsErrorText, NotFoundError, UsageError } from './errors.js';
+import {
+  followToOutcome,
+  formatDuration,
+  type OnInterrupt,
+  onSigint,
+  outcomeJson,
+} from './follow-outcome.js';
+import type { OutputStream } from './io.js';
 import type { TriggerBackend, TriggerReport, TriggerRequest } from './trigger-backend.js';
 
 /** The stack output that names the trigger topic (the seed's name). */
@@ -31,6 +45,10 @@ export async function stackOutput(
   cloudFormation: CloudFormationClient,
   stackName: string,
   outputKey: string,
+  /** How to do without the stack, for the not-found messages. @default - the topic's flag and variable */
+  instead = 'give the topic with --topic-arn or IWOMPINAWS_TOPIC_ARN',
+  /** What to do when the stack lacks the output. @default - nothing more is said */
+  whenMissing?: string,
 ): Promise<string> {
   let outputs: { OutputKey?: string; OutputValue?: string }[];
   try {
@@ -40,7 +58,7 @@ export async function stackOutput(
     // CloudFormation reports a missing stack as a ValidationError, like a malformed request.
     if (error instanceof Error && /does not exist/.test(error.message)) {
       throw new NotFoundError(
-        `stack '${stackName}' does not exist: deploy it (./bin/deploy_infra.sh), or give the topic with --topic-arn or IWOMPINAWS_TOPIC_ARN`,
+        `stack '${stackName}' does not exist: deploy it (./bin/deploy_infra.sh), or ${instead}`,
         { cause: error },
       );
     }
@@ -50,12 +68,26 @@ export async function stackOutput(
   }
   const value = outputs.find((o) => o.OutputKey === outputKey)?.OutputValue;
   if (value === undefined || value === '') {
-    throw new NotFoundError(`stack '${stackName}' has no output ${outputKey}`);
+    throw new NotFoundError(
+      `stack '${stackName}' has no output ${outputKey}${whenMissing === undefined ? '' : `: ${whenMissing}`}`,
+    );
   }
   return value;
 }
 
 export interface SnsTriggerBackendProps {
+  /** Where `--wait` shows the deploy's progress (and its log with `--logs`). */
+  readonly stderr: OutputStream;
+  /** The deploy records `--wait` follows: the deploy table in the topic's region. */
+  readonly deploys: (where: DeployTrackerOptions) => Promise<JobTracker<DeployRecord>>;
+  /** @default - the process's SIGINT */
+  readonly onInterrupt?: OnInterrupt;
+  /**
+   * How long `--wait` gives the launcher to record the trigger after the publish, before it
+   * says the launcher is not recording (an old stack, a failing launcher).
+   * @default 60000
+   */
+  readonly recordGraceMs?: number;
   /**
    * SNS client to publish with.
    * @default - a client from the SDK's default chain, in the topic's region
@@ -71,17 +103,22 @@ export interface SnsTriggerBackendProps {
 }
 
 /**
- * The AWS trigger: publish the message to the pipeline's SNS topic. The Lambda decides later;
- * all CI learns here is that the message was accepted by SNS.
+ * The AWS trigger: publish the message to the pipeline's SNS topic; the launcher decides later.
+ * With `--wait`, follow the deploy record the launcher keeps under the message id to its end.
  */
 export class SnsTriggerBackend implements TriggerBackend {
-  constructor(private readonly props: SnsTriggerBackendProps = {}) {}
+  constructor(private readonly props: SnsTriggerBackendProps) {}
 
   async trigger(request: TriggerRequest): Promise<TriggerReport> {
-    if (request.wait) {
-      throw new UsageError('--wait needs --local: in AWS, follow the build in CodeBuild');
-    }
     const topic = await this.topicArn(request);
+    // Found before the publish: a stack without a deploy table is said before anything is sent.
+    const tracker = request.wait
+      ? await this.props.deploys({
+          stackName: request.stackName,
+          region: topic.region,
+          ...(request.table === undefined ? {} : { table: request.table }),
+        })
+      : undefined;
     const body = formatTriggerMessage(request.message);
     const sns = this.props.sns ?? new SNSClient({ region: topic.region });
     request.beforeSend?.();
@@ -92,10 +129,81 @@ export class SnsTriggerBackend implements TriggerBackend {
       throw new AwsServiceError(`cannot publish to ${topic.arn}: ${awsErrorText(error)}`, { cause: error });
     }
     const id = messageId ?? '';
+    const lines = [`published ${body} to ${topic.arn}`, `message id: ${id}`];
+    const json = { backend: 'aws', topicArn: topic.arn, messageId: id, message: request.message };
+    if (tracker === undefined) return { lines, json };
+    return { lines, ...(await this.wait(tracker, id, request, json)) };
+  }
+
+  /** `--wait`: the deploy's progress on stderr, its outcome as the exit code. */
+  private async wait(
+    tracker: JobTracker<DeployRecord>,
+    id: string,
+    request: TriggerRequest,
+    json: Readonly<Record<string, unknown>>,
+  ): Promise<Pick<TriggerReport, 'json' | 'exitCode'>> {
+    const { stderr } = this.props;
+    stderr.write(`» deploy ${id}\n`);
+    const { record, exitCode } = await followToOutcome<DeployRecord>({
+      noun: 'deploy',
+      id,
+      stderr,
+      showLog: request.logs === true,
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+      onInterrupt: this.props.onInterrupt ?? onSigint,
+      ready: (signal) => this.recorded(tracker, id, signal),
+      follow: (hooks) => tracker.follow(id, hooks),
+      followHint: `Follow it: iwomp deploys logs ${id} --follow`,
+    });
+    if (record !== undefined && isFinished(record.state) && record.state !== 'succeeded') {
+      const reason = record.error === undefined ? '' : `: ${printable(record.error)}`;
+      const log = record.logUrl === undefined ? '' : ` (log: ${record.logUrl})`;
+      stderr.write(`iwomp: deploy ${id} ${record.state}${reason}${log}\n`);
+    }
     return {
-      lines: [`published ${body} to ${topic.arn}`, `message id: ${id}`],
-      json: { backend: 'aws', topicArn: topic.arn, messageId: id, message: request.message },
+      json: {
+        ...json,
+        ...(record === undefined
+          ? {}
+          : { ...outcomeJson(record), deploy: deployView(record, record.logUrl ?? '') }),
+      },
+      exitCode,
     };
+  }
+
+  /**
+   * Waits until the launcher has recorded the trigger (its Lambda runs a moment after the
+   * publish). False when the wait was stopped first.
+   */
+  private async recorded(
+    tracker: JobTracker<DeployRecord>,
+    id: string,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const graceMs = this.props.recordGraceMs ?? 60_000;
+    const deadline = Date.now() + graceMs;
+    let pollMs = 100;
+    for (;;) {
+      try {
+        await tracker.get(id);
+        return true;
+      } catch (error) {
+        if (categoryOf(error) !== 'not-found') throw error;
+      }
+      if (signal.aborted) return false;
+      if (Date.now() >= deadline) {
+        throw new AwsServiceError(
+          `the launcher has not recorded message ${id} in ${tracker.location} after ${formatDuration(graceMs)}: is the stack up to date? See the launcher's log group (stack output LauncherLogGroupName)`,
+          { category: 'misconfigured' },
+        );
+      }
+      try {
+        await sleep(pollMs, undefined, { signal });
+      } catch {
+        // Stopped (--timeout, Ctrl-C): said by the caller.
+      }
+      pollMs = Math.min(1000, Math.round(pollMs * 1.5));
+    }
   }
 
   private async topicArn(request: TriggerRequest): Promise<TopicArn> {

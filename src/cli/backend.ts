@@ -1,4 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { JobTracker } from '../ports/job-tracker.js';
@@ -13,6 +16,18 @@ export interface AwsClients {
   readonly ssm?: SSMClient;
   readonly sns?: SNSClient;
   readonly cloudFormation?: CloudFormationClient;
+  /** The deploy table (`trigger --wait`, `deploys`). */
+  readonly dynamodb?: DynamoDBClient;
+  /** The worker's log (`--logs`, `deploys logs`). */
+  readonly logs?: CloudWatchLogsClient;
+  /** StopBuild (`deploys cancel`). */
+  readonly codebuild?: CodeBuildClient;
+}
+
+/** Where `deploys` reads in AWS: `--table`, `--stack-name`. */
+export interface DeploysWhere {
+  readonly table?: string;
+  readonly stackName: string;
 }
 
 /** A pipeline the CLI talks to: where projects are registered and where triggers go. */
@@ -28,11 +43,8 @@ export interface Backend {
   /** Loaded on first use: `--help` and local runs never load the AWS SDK. */
   registry(): Promise<Registry>;
   triggers(): Promise<TriggerBackend>;
-  /**
-   * Where jobs are read back. Local mode's jobs are the only ones kept today, so both backends
-   * read the state directory; builds in AWS are seen in CodeBuild.
-   */
-  jobs(): Promise<JobTracker>;
+  /** Where deploys are read back: the state directory locally, the deploy table in AWS. */
+  jobs(where: DeploysWhere): Promise<JobTracker>;
 }
 
 export interface BackendDeps {
@@ -62,9 +74,14 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
     settings,
     allowsLocalGitUrls: settings.backend === 'local',
     registry: getRegistry,
-    jobs: async () => {
-      const { LocalJobTracker } = await import('../adapters/local/local-job-tracker.js');
-      return new LocalJobTracker(settings.stateDir);
+    jobs: async (where) => {
+      if (settings.backend === 'local') {
+        const { LocalJobTracker } = await import('../adapters/local/local-job-tracker.js');
+        return new LocalJobTracker(settings.stateDir);
+      }
+      const { createDeployTracker } = await import('./aws-deploys.js');
+      if (!deps.clients?.dynamodb) noticeUnsupportedNode(deps.env, deps.io);
+      return createDeployTracker(settings, deps.clients ?? {}, where);
     },
     triggers: async () => {
       if (settings.backend === 'local') {
@@ -79,6 +96,11 @@ export function createBackend(settings: CliSettings, deps: BackendDeps): Backend
       const { SnsTriggerBackend } = await import('./aws-trigger.js');
       if (!deps.clients?.sns) noticeUnsupportedNode(deps.env, deps.io);
       return new SnsTriggerBackend({
+        stderr: deps.io.stderr,
+        deploys: async (where) => {
+          const { createDeployTracker } = await import('./aws-deploys.js');
+          return createDeployTracker(settings, deps.clients ?? {}, where);
+        },
         ...(deps.clients?.sns ? { sns: deps.clients.sns } : {}),
         ...(deps.clients?.cloudFormation ? { cloudFormation: deps.clients.cloudFormation } : {}),
         ...(settings.topicArn === undefined ? {} : { topicArnFromEnv: settings.topicArn }),

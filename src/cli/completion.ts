@@ -53,7 +53,10 @@ function commandTree(program: Command): CommandNode[] {
     });
     // `-h, --help` belongs to every command (inheriting it would list it twice); `--version` only to the root.
     const passedOn = flags.filter((f) => !f.names.includes('--help') && !f.names.includes('--version'));
-    for (const sub of subcommands) visit(sub, [...path, sub.name()], passedOn);
+    // An alias (`jobs` for `deploys`) is walked like the name, and not offered: one word per command.
+    for (const sub of subcommands) {
+      for (const name of [sub.name(), ...sub.aliases()]) visit(sub, [...path, name], passedOn);
+    }
   };
   visit(program, [], []);
   return nodes;

@@ -31,9 +31,17 @@ export function wantsJson(command: Command): boolean {
   return globals(command).json === true;
 }
 
-/** The backend for this invocation, from the global flags and the environment. */
-export function backendFor(context: CliContext, command: Command): Backend {
-  const { local, configPath } = globals(command);
+/**
+ * The backend for this invocation, from the global flags and the environment; `override.local`
+ * picks local mode whatever they say.
+ */
+export function backendFor(
+  context: CliContext,
+  command: Command,
+  override: { readonly local?: true } = {},
+): Backend {
+  const { configPath } = globals(command);
+  const local = override.local ?? globals(command).local;
   const settings = resolveSettings(context.env, context.cwd, {
     ...(local === undefined ? {} : { local }),
     ...(configPath === undefined ? {} : { configPath }),

@@ -1,8 +1,11 @@
-import { categoryOf, unreachable } from '../core/errors.js';
+import { categoryOf, InternalError, unreachable } from '../core/errors.js';
+import type { JobState } from '../core/job-record.js';
 
 /**
  * Exit codes of `iwomp`, documented in docs/cli.md. `iwomp worker` exits with the worker's own
- * codes instead (80–85, or the deploy command's status), and `trigger --local --wait` with the job's.
+ * codes instead (80–86, or the deploy command's status). `trigger --wait` exits with the deploy's
+ * outcome (6–10, docs/lifecycle.md), in AWS and local mode alike: the worker's own code is printed,
+ * never passed through, so a deploy command exiting 6 cannot read as "rejected".
  */
 export const CliExitCode = {
   ok: 0,
@@ -18,7 +21,38 @@ export const CliExitCode = {
   service: 5,
   /** The pipeline refused the trigger (local mode: branch not allowed, project not registered, bad config). */
   rejected: 6,
+  /** `trigger --wait`: the deploy failed (the worker's or the command's exit code is printed). */
+  failed: 7,
+  /** `trigger --wait`: a newer trigger took its place, or the branch moved past its commit. */
+  superseded: 8,
+  /** `trigger --wait`: `--timeout` passed first; the deploy goes on. */
+  timedOut: 9,
+  /** `trigger --wait`: the deploy was cancelled (its build stopped). */
+  cancelled: 10,
 } as const;
+
+/** The exit code of `trigger --wait` for a deploy that ended in `state`. */
+export function exitCodeForOutcome(state: JobState): number {
+  switch (state) {
+    case 'succeeded':
+      return CliExitCode.ok;
+    case 'rejected':
+      return CliExitCode.rejected;
+    case 'failed':
+      return CliExitCode.failed;
+    case 'superseded':
+      return CliExitCode.superseded;
+    case 'cancelled':
+      return CliExitCode.cancelled;
+    case 'received':
+    case 'queued':
+    case 'started':
+    case 'running':
+      throw new InternalError(`a deploy that is ${state} has no outcome yet`);
+    default:
+      return unreachable(state);
+  }
+}
 
 /** Maps an error thrown by a command to its exit code, by its category. */
 export function cliExitCodeFor(error: unknown): number {

@@ -1,9 +1,6 @@
-import { constants } from 'node:os';
 import type { LocalBackend } from '../adapters/local/local-backend.js';
-import { ExitCode } from '../core/exit-codes.js';
-import { isFinished, jobElapsedMs } from '../core/job-record.js';
 import { TriggerRejectedError } from './errors.js';
-import { followDisplay } from './job-progress.js';
+import { followToOutcome, type OnInterrupt, onSigint, outcomeJson } from './follow-outcome.js';
 import type {
   LocalTriggerContext,
   LocalTriggerFactory,
@@ -23,21 +20,14 @@ export interface LocalTriggerOptions {
    * Calls `stop` on Ctrl-C while `--wait` follows a job; returns a function that stops listening.
    * @default - the process's SIGINT
    */
-  readonly onInterrupt?: (stop: () => void) => () => void;
-}
-
-/** A shell's status for a program ended by Ctrl-C: 128 + SIGINT. */
-export const INTERRUPTED_EXIT_CODE = 128 + constants.signals.SIGINT;
-
-function onSigint(stop: () => void): () => void {
-  process.once('SIGINT', stop);
-  return () => process.off('SIGINT', stop);
+  readonly onInterrupt?: OnInterrupt;
 }
 
 /**
  * `iwomp trigger --local`: the Lambda's decision (`handleTrigger`) against the registry the CLI
  * resolved, then a local job. Without `--wait` it returns as soon as the job is queued; with
- * `--wait` it follows the job (log and progress on stderr) and exits with the job's status.
+ * `--wait` it follows the job (log and progress on stderr) and exits with its outcome's code, as
+ * `trigger --wait` does in AWS.
  */
 export function createLocalTrigger(options: LocalTriggerOptions = {}): LocalTriggerFactory {
   return (context) => new LocalTriggerBackend(context, options);
@@ -68,32 +58,28 @@ class LocalTriggerBackend implements TriggerBackend {
     }
     stderr.write(`» job ${id}\n`);
     // The log goes to stderr with the progress: stdout keeps only the result (the id, or --json).
-    const display = followDisplay({ log: stderr, progress: stderr });
     // Ctrl-C stops the following, not the job: the job runs in its own process group, on its own.
-    const interrupt = new AbortController();
-    const stopListening = (this.options.onInterrupt ?? onSigint)(() => interrupt.abort());
-    let record: Awaited<ReturnType<LocalBackend['follow']>>;
-    try {
-      record = await local.follow(id, { ...display.hooks, signal: interrupt.signal });
-    } finally {
-      stopListening();
-    }
-    if (!isFinished(record.state)) {
-      stderr.write(
-        `\niwomp: stopped following job ${id}; it goes on. Follow it: iwomp jobs logs ${id} --follow; stop it: iwomp jobs cancel ${id}\n`,
-      );
-      return {
-        lines: [id],
-        json: { backend: 'local', jobId: id, message: request.message, job: record },
-        exitCode: INTERRUPTED_EXIT_CODE,
-      };
-    }
-    display.finish(record, jobElapsedMs(record, Date.now()));
+    const { record, exitCode } = await followToOutcome({
+      noun: 'job',
+      id,
+      stderr,
+      showLog: true,
+      ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+      onInterrupt: this.options.onInterrupt ?? onSigint,
+      follow: (hooks) => local.follow(id, hooks),
+      followHint: `Follow it: iwomp jobs logs ${id} --follow; stop it: iwomp jobs cancel ${id}`,
+    });
     return {
       lines: [id],
-      json: { backend: 'local', jobId: id, message: request.message, job: record },
-      // A job always ends with an exit code; a record without one is a bug, reported as the worker's.
-      exitCode: record.exitCode ?? ExitCode.internal,
+      json: {
+        backend: 'local',
+        jobId: id,
+        message: request.message,
+        ...(record === undefined ? {} : outcomeJson(record)),
+        job: record,
+      },
+      // The outcome's code, the same as in AWS; the worker's own code is in the final line and the JSON.
+      exitCode,
     };
   }
 

@@ -3,7 +3,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { IwompError } from '../core/errors.js';
 import type { AwsClients } from './backend.js';
 import { registerCompletion } from './commands/completion.js';
-import { registerJobs } from './commands/jobs.js';
+import { registerDeploys } from './commands/deploys.js';
 import { registerProjects } from './commands/projects.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerWorker } from './commands/worker.js';
@@ -38,7 +38,7 @@ export interface CliDeps {
 export function buildProgram(context: CliContext): Command {
   const program = new Command('iwomp')
     .description(
-      'I Wanna Own My Pipeline In AWS: trigger deploys, manage the project registry, follow local jobs.',
+      'I Wanna Own My Pipeline In AWS: trigger deploys and wait for their outcome, manage the project registry, see the deploy history.',
     )
     .version(packageJson.version, '-V, --version')
     .option('--json', 'print results as JSON, for scripts')
@@ -70,11 +70,12 @@ export function buildProgram(context: CliContext): Command {
     .addHelpText(
       'after',
       '\nEnvironment: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL (SDK default chain), IWOMP_BACKEND,\n' +
-        'IWOMP_REGISTRY, IWOMP_STATE_DIR, CONFIGPATH, IWOMPINAWS_TOPIC_ARN, GIT_BRANCH. See docs/cli.md.',
+        'IWOMP_REGISTRY, IWOMP_STATE_DIR, CONFIGPATH, IWOMPINAWS_TOPIC_ARN, IWOMPINAWS_DEPLOY_TABLE,\n' +
+        'IWOMPINAWS_WORKER_LOG_GROUP, GIT_BRANCH. See docs/cli.md.',
     );
   registerTrigger(program, context);
   registerProjects(program, context);
-  registerJobs(program, context);
+  registerDeploys(program, context);
   registerWorker(program, context);
   registerCompletion(program, context);
   return program;

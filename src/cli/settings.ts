@@ -24,6 +24,10 @@ export interface CliSettings {
   readonly stateDir: string;
   /** `IWOMPINAWS_TOPIC_ARN`: the topic to publish triggers to. */
   readonly topicArn?: string;
+  /** `IWOMPINAWS_DEPLOY_TABLE`: the deploy table (`trigger --wait`, `deploys` in AWS). */
+  readonly deployTable?: string;
+  /** `IWOMPINAWS_WORKER_LOG_GROUP`: the worker's log group (`--logs`, `deploys logs` in AWS). */
+  readonly workerLogGroup?: string;
 }
 
 export interface GlobalFlags {
@@ -56,7 +60,17 @@ export function resolveSettings(
     throw new EnvironmentError('CONFIGPATH', (error as Error).message, { cause: error });
   }
   const topicArn = nonEmpty(env.IWOMPINAWS_TOPIC_ARN);
-  return { backend, registry, configPath, stateDir, ...(topicArn === undefined ? {} : { topicArn }) };
+  const deployTable = nonEmpty(env.IWOMPINAWS_DEPLOY_TABLE);
+  const workerLogGroup = nonEmpty(env.IWOMPINAWS_WORKER_LOG_GROUP);
+  return {
+    backend,
+    registry,
+    configPath,
+    stateDir,
+    ...(topicArn === undefined ? {} : { topicArn }),
+    ...(deployTable === undefined ? {} : { deployTable }),
+    ...(workerLogGroup === undefined ? {} : { workerLogGroup }),
+  };
 }
 
 function parseBackend(value: string | undefined): BackendKind {

@@ -6,8 +6,14 @@ import type { CliSettings } from './settings.js';
 /** One trigger, already validated by the core rules. */
 export interface TriggerRequest {
   readonly message: TriggerMessage;
-  /** `--wait`: follow the job to its end and exit with its status (local mode). */
+  /** `--wait`: follow the deploy to its end and exit with its outcome (docs/lifecycle.md). */
   readonly wait: boolean;
+  /** `--timeout` of `--wait`, in milliseconds. @default - none */
+  readonly timeoutMs?: number;
+  /** `--logs`: with `--wait` in AWS, stream the worker's log too (local mode always does). */
+  readonly logs?: boolean;
+  /** `--table`: the deploy table `--wait` reads (AWS). */
+  readonly table?: string;
   /** `--topic-arn` (AWS). */
   readonly topicArn?: string;
   /** `--stack-name`: the stack whose `JobTopicArn` output names the topic (AWS). */
@@ -22,7 +28,7 @@ export interface TriggerReport {
   readonly lines: readonly string[];
   /** The `--json` document. */
   readonly json: Readonly<Record<string, unknown>>;
-  /** Exit with this code instead of 0 (for example the status of a job followed with `--wait`). */
+  /** Exit with this code instead of 0 (the outcome of a deploy followed with `--wait`). */
   readonly exitCode?: number;
 }
 

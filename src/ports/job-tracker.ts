@@ -34,8 +34,14 @@ export interface JobTracker<R extends JobRecord = JobRecord> {
   readonly location: string;
   /** One job's record; throws a `not-found` error when there is none. */
   get(id: string): Promise<R>;
-  /** Every job, newest first (optionally one project's), and the records that could not be read. */
-  list(filter?: { readonly project?: string }): Promise<{ jobs: R[]; broken: BrokenRecord[] }>;
+  /**
+   * Every job, newest first (optionally one project's, at most `limit` of them), and the records
+   * that could not be read.
+   */
+  list(filter?: {
+    readonly project?: string;
+    readonly limit?: number;
+  }): Promise<{ jobs: R[]; broken: BrokenRecord[] }>;
   /** The job's log so far (empty when it has written nothing yet). */
   readLog(id: string): Promise<string>;
   /** Where a person finds the log: a file path, a console address. */

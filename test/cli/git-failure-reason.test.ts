@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliExitCode } from '../../src/cli/exit-codes.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { runCliInProcess } from '../support/cli.js';
 
@@ -39,7 +40,8 @@ describe('a failed fetch reports git’s own reason', () => {
     const run = await cli(['trigger', 'app', 'main', '--local', '--wait', '--no-commit']);
 
     // THEN the failure names git's first fatal line, not the tail of its advice text
-    expect(run.code).toBe(83);
+    expect(run.code).toBe(CliExitCode.failed);
+    expect(run.stderr).toMatch(/^» app main · failed \(exit 83\)/m);
     const reason = `git fetch of file://${missing} failed (exit 128): '${missing}' does not appear to be a git repository`;
     expect(run.stderr).toContain(`iwomp: ${reason}\n`);
     expect(run.stderr).not.toMatch(/failed \(exit 128\): and the repository exists/);

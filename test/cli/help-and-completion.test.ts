@@ -89,7 +89,7 @@ describe('iwomp completion', () => {
     expect(bashComplete('iwomp', '')).toEqual([
       'trigger',
       'projects',
-      'jobs',
+      'deploys',
       'worker',
       'completion',
       'help',
@@ -98,6 +98,10 @@ describe('iwomp completion', () => {
     expect(bashComplete('iwomp', 'projects', '')).toEqual(['list', 'show', 'put', 'rm', 'help']);
     // A global option before the subcommand does not stop the walk down the tree.
     expect(bashComplete('iwomp', '--local', 'jobs', 'l')).toEqual(['list', 'logs']);
+    // An alias (jobs for deploys) is walked like the name, but not offered as a second word.
+    expect(bashComplete('iwomp', 'deploys', 'l')).toEqual(['list', 'logs']);
+    expect(bashComplete('iwomp', 'deploys', 'list', '--li')).toEqual(['--limit']);
+    expect(bashComplete('iwomp', 'j')).toEqual([]);
     // The value of --topic-arn is skipped, not taken for a command.
     expect(bashComplete('iwomp', 'trigger', 'demo', '--topic-arn', 'x', '--st')).toEqual(['--stack-name']);
     expect(bashComplete('iwomp', 'projects', 'put', 'demo', '--git')).toEqual(['--git-url']);
@@ -132,8 +136,8 @@ words=("$@"); CURRENT=$#; _iwomp`;
       ).stdout;
     expect(fish('iwomp projects ')).toContain('rm\tremove a project from the registry\n');
     expect(fish('iwomp --local jobs l')).toBe(
-      'list\tlist jobs, newest first: id, project, branch, state, exit code, created, duration\n' +
-        "logs\tprint a job's log: the worker's and the deploy command's output. --follow streams it until the job ends\n",
+      'list\tlist deploys, newest first: id, project, branch, state, exit code, created, duration\n' +
+        "logs\tprint a deploy's log: the worker's and the deploy command's output. --follow streams it until the deploy ends\n",
     );
     expect(fish('iwomp projects put --git')).toMatch(/^--git-url\t/);
     expect(fish('iwomp completion ')).toBe('bash\nfish\nzsh\n');

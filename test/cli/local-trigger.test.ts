@@ -196,14 +196,14 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     expect(stderr.indexOf('running: command')).toBeLessThan(stderr.indexOf('gate open'));
   });
 
-  it("exits with the deploy command's status, and records it", async () => {
+  it("exits 7 (failed) when the deploy command fails, shows the command's status, and records it", async () => {
     // GIVEN a project whose command exits 7
     const c = newCase();
     await c.put('failing', '--command', './fail.sh');
     // WHEN it is triggered with --wait
     const run = await c.cli(['trigger', 'failing', 'main', '--local', '--wait', '--no-commit']);
-    // THEN the CLI exits 7, shows the output and the failure, and the record says so
-    expect(run.code).toBe(7);
+    // THEN the CLI exits 7 (failed), shows the output and the failure, and the record says so
+    expect(run.code).toBe(CliExitCode.failed);
     const id = jobIdOf(run);
     expect(run.stderr).toContain('about to fail\n');
     expect(run.stderr).toMatch(/^» failing main · failed \(exit 7\) · /m);
@@ -211,15 +211,15 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     expect(show).toMatchObject({ state: 'failed', exitCode: 7 });
   });
 
-  it("exits with the worker's own code when the job fails before the command (clone: 83)", async () => {
+  it("exits 7 (failed) when the job fails before the command, showing the worker's own code (clone: 83)", async () => {
     // GIVEN app registered for any branch
     const c = newCase();
     await c.put('app', '--command', './deploy.sh');
     // WHEN it is triggered with --wait for a branch that does not exist
     // A branch that does not exist: the launcher accepts it (any branch is allowed), the clone fails.
     const run = await c.cli(['trigger', 'app', 'gone', '--local', '--wait', '--no-commit']);
-    // THEN it exits 83 and the command never ran
-    expect(run.code).toBe(83);
+    // THEN it exits 7 (failed), the final line shows the worker's 83, and the command never ran
+    expect(run.code).toBe(CliExitCode.failed);
     expect(run.stderr).toMatch(/^» app gone · failed \(exit 83\)/m);
     expect(existsSync(join(c.out, 'deploys.txt'))).toBe(false);
   });
@@ -394,7 +394,7 @@ describe('iwomp jobs', () => {
 });
 
 describe('the built CLI (dist/cli.js) in local mode', () => {
-  it('registers a project served over HTTP with a token, deploys it, and passes the exit status through', async () => {
+  it('registers a project served over HTTP with a token, deploys it, and exits with the outcome', async () => {
     // GIVEN a token-protected project over HTTP, registered with the built CLI
     const c = newCase();
     const env = { ...c.env, IWOMP_BACKEND: 'local', GIT_TOKEN: TOKEN };
@@ -425,17 +425,19 @@ describe('the built CLI (dist/cli.js) in local mode', () => {
     // AND the token reached git, never the log.
     expect(readFileSync(join(c.stateDir, 'jobs', `${id}.log`), 'utf8')).not.toContain(TOKEN);
 
-    // AND a failing deploy passes its status through
+    // AND a failing deploy exits 7 (failed), its status in the JSON
     // The deploy command inherits the caller's environment, so DEPLOY_EXIT sets its status.
     const failed = await runCliProcess(['trigger', 'app', 'main', '--wait', '--no-commit', '--json'], {
       env: { ...env, DEPLOY_EXIT: '5' },
       cwd: c.cwd,
     });
-    expect(failed.code).toBe(5);
+    expect(failed.code).toBe(CliExitCode.failed);
     const report = JSON.parse(failed.stdout);
     expect(report).toMatchObject({
       backend: 'local',
       message: { project: 'app', branch: 'main' },
+      state: 'failed',
+      workerExitCode: 5,
       job: { state: 'failed', exitCode: 5 },
     });
     expect(readFileSync(join(c.out, 'deploys.txt'), 'utf8')).toBe('main\nmain\n');

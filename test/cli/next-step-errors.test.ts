@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliExitCode } from '../../src/cli/exit-codes.js';
 import { describeJsonSyntaxError } from '../../src/core/json-syntax.js';
 import { runCliInProcess, runCliProcess } from '../support/cli.js';
 import { createRepo } from '../support/repos.js';
@@ -87,7 +88,8 @@ describe('errors that say what to do next', () => {
     // WHEN
     const run = await cli(['trigger', 'noexec', 'main', '--local', '--wait', '--no-commit']);
     // THEN
-    expect(run.code).toBe(126);
+    expect(run.code).toBe(CliExitCode.failed);
+    expect(run.stderr).toMatch(/^» noexec main · failed \(exit 126\)/m);
     expect(run.stderr).toContain(
       'iwomp: command "./deploy.sh" could not start: EACCES (not executable: run chmod +x ./deploy.sh in the repository, or git update-index --chmod=+x ./deploy.sh, and commit)\n',
     );

@@ -132,15 +132,19 @@ describe('trigger against SNS (moto)', () => {
     });
   });
 
-  it('refuses a malformed topic ARN and --wait outside local mode', async () => {
+  it('refuses a malformed topic ARN, and --wait where no deploy table is known', async () => {
     const badArn = await trigger(['demo', 'main', '--topic-arn', 'iwomp-jobs']);
     expect(badArn.code).toBe(CliExitCode.usage);
     expect(badArn.stderr).toMatch(/--topic-arn: "iwomp-jobs" is not an SNS topic ARN/);
     const badEnv = await trigger(['demo', 'main'], { env: { IWOMPINAWS_TOPIC_ARN: 'nope' } });
     expect(badEnv.code).toBe(CliExitCode.invalidInput);
     expect(badEnv.stderr).toMatch(/^iwomp: IWOMPINAWS_TOPIC_ARN: "nope" is not an SNS topic ARN/);
+    // --wait reads the deploy table: none given, none in the stack (test/cli/trigger-wait.moto.test.ts has one).
     const wait = await trigger(['demo', 'main', '--wait', '--topic-arn', topic.topicArn]);
-    expect(wait.code).toBe(CliExitCode.usage);
+    expect(wait.code).toBe(CliExitCode.notFound);
+    expect(wait.stderr).toMatch(
+      /^iwomp: stack 'iwomp' (has no output DeployTableName|does not exist: .*--table or IWOMPINAWS_DEPLOY_TABLE)/,
+    );
     await expectNothingPublished();
   });
 

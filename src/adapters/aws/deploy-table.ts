@@ -23,8 +23,12 @@ export const NO_PROJECT = '-';
 
 /** Lane items' key prefix, for the reconcile's scan; the project is what follows it. */
 export const LANE_PREFIX = 'lane#';
+/** What every deploy record's key starts with (a Scan for records filters on it). */
+export const RECORD_KEY_PREFIX = 'deploy#';
+/** The partition key of {@link BY_PROJECT_INDEX}: the record's `project`. */
+export const BY_PROJECT_KEY = 'project';
 
-export const recordKey = (id: string): Item => ({ [PK]: { S: `deploy#${id}` } });
+export const recordKey = (id: string): Item => ({ [PK]: { S: `${RECORD_KEY_PREFIX}${id}` } });
 export const laneKey = (project: string): Item => ({ [PK]: { S: `${LANE_PREFIX}${project}` } });
 
 /** The attributes the worker may write to its own record (and its IAM policy allows, no more). */

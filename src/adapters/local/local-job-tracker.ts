@@ -26,10 +26,12 @@ export class LocalJobTracker implements JobTracker<LocalJobRecord> {
     return this.settle(await this.store.read(id));
   }
 
-  async list(filter: { readonly project?: string } = {}): ReturnType<JobTracker<LocalJobRecord>['list']> {
+  async list(
+    filter: { readonly project?: string; readonly limit?: number } = {},
+  ): ReturnType<JobTracker<LocalJobRecord>['list']> {
     const { jobs, broken } = await this.store.list();
-    const { project } = filter;
-    const mine = project === undefined ? jobs : jobs.filter((j) => j.project === project);
+    const { project, limit } = filter;
+    const mine = (project === undefined ? jobs : jobs.filter((j) => j.project === project)).slice(0, limit);
     return { jobs: await Promise.all(mine.map((j) => this.settle(j))), broken };
   }
 

@@ -5,6 +5,7 @@ import { loadProjectConfig } from '../../ports/registry.js';
 import { resolveTarget } from '../build-source.js';
 import { backendFor, type CliContext, wantsJson } from '../context.js';
 import { awsErrorText, UsageError } from '../errors.js';
+import { parseDuration } from '../follow-outcome.js';
 import { writeJson } from '../io.js';
 import { DEFAULT_STACK_NAME } from '../settings.js';
 
@@ -13,6 +14,9 @@ interface TriggerFlags {
   readonly topicArn?: string;
   readonly stackName: string;
   readonly wait?: boolean;
+  readonly timeout?: string;
+  readonly logs?: boolean;
+  readonly table?: string;
 }
 
 export function registerTrigger(program: Command, context: CliContext): void {
@@ -20,7 +24,7 @@ export function registerTrigger(program: Command, context: CliContext): void {
     .command('trigger')
     .summary('ask the pipeline to deploy a branch of a project')
     .description(
-      'Ask the pipeline to deploy a branch of a registered project. In AWS, publishes {"project","branch","commit"} to the pipeline topic and prints the SNS message id; the launcher decides later. With --local, runs the launcher logic here and prints the local job id (exit 6 if rejected; --wait follows the job and exits with its status).',
+      'Ask the pipeline to deploy a branch of a registered project. In AWS, publishes {"project","branch","commit"} to the pipeline topic and prints the SNS message id; the launcher decides. With --local, runs the launcher logic here and prints the local job id (exit 6 if rejected). --wait follows the deploy to its end and exits with its outcome, in AWS (reading the deploy record the launcher keeps under the message id) and locally alike.',
     )
     .argument('<project>', 'registered project name')
     .argument(
@@ -39,17 +43,37 @@ export function registerTrigger(program: Command, context: CliContext): void {
     .option('--stack-name <name>', 'stack whose JobTopicArn output names the topic', DEFAULT_STACK_NAME)
     .option(
       '--wait',
-      "local mode: follow the job (log and progress on stderr) and exit with its status: 0, the worker's 80-85, or the deploy command's",
+      'follow the deploy (each state and the elapsed time on stderr) and exit with its outcome: 0 succeeded, 6 rejected, 7 failed, 8 superseded, 9 --timeout passed, 10 cancelled',
+    )
+    .option(
+      '--timeout <duration>',
+      'with --wait: stop waiting after this long (90s, 30m, 1h30m), exit 9; the deploy goes on (default: no limit)',
+    )
+    .option('--logs', "with --wait in AWS: stream the worker's log too (local mode always does)")
+    .option(
+      '--table <name>',
+      'with --wait in AWS: the deploy table (default: IWOMPINAWS_DEPLOY_TABLE, else the stack output DeployTableName)',
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  iwomp trigger demo main\n  iwomp trigger demo --topic-arn arn:aws:sns:eu-west-1:123456789012:iwomp-jobs --json\n  iwomp trigger demo main --local --wait',
+      '\nExamples:\n  iwomp trigger demo main\n  iwomp trigger demo --topic-arn arn:aws:sns:eu-west-1:123456789012:iwomp-jobs --json\n  iwomp trigger demo main --wait --timeout 30m --logs\n  iwomp trigger demo main --local --wait',
     )
     .action(async (project: string, branchArg: string | undefined, flags: TriggerFlags, command: Command) => {
       const backend = backendFor(context, command);
       if (backend.kind === 'local' && flags.topicArn !== undefined) {
         throw new UsageError('--topic-arn has no meaning with --local');
       }
+      if (backend.kind === 'local' && flags.table !== undefined) {
+        throw new UsageError('--table has no meaning with --local');
+      }
+      for (const [flag, given] of [
+        ['--timeout', flags.timeout !== undefined],
+        ['--logs', flags.logs === true],
+        ['--table', flags.table !== undefined],
+      ] as const) {
+        if (given && flags.wait !== true) throw new UsageError(`${flag} needs --wait`);
+      }
+      const timeoutMs = flags.timeout === undefined ? undefined : parseDuration('--timeout', flags.timeout);
       const target = await resolveTarget({
         project,
         ...(branchArg === undefined ? {} : { branch: branchArg }),
@@ -74,6 +98,9 @@ export function registerTrigger(program: Command, context: CliContext): void {
       const report = await (await backend.triggers()).trigger({
         message,
         wait: flags.wait === true,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        logs: flags.logs === true,
+        ...(flags.table === undefined ? {} : { table: flags.table }),
         stackName: flags.stackName,
         // Said before the message leaves: a wrong commit is seen before a job is superseded for it.
         ...(target.note === undefined

@@ -1,0 +1,121 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BuildLogReader } from '../adapters/aws/build-log.js';
+import { DynamoJobTracker } from '../adapters/aws/dynamo-job-tracker.js';
+import { EnvironmentError } from '../core/errors.js';
+import { quote } from '../core/names.js';
+import { stackOutput } from './aws-trigger.js';
+import type { AwsClients } from './backend.js';
+import { AwsServiceError, UsageError } from './errors.js';
+import type { CliSettings } from './settings.js';
+
+/** The stack outputs that name the deploy table and the worker's log group (docs/lifecycle.md). */
+export const DEPLOY_TABLE_OUTPUT = 'DeployTableName';
+export const WORKER_LOG_GROUP_OUTPUT = 'WorkerLogGroupName';
+
+// DynamoDB's and CloudWatch Logs' own naming rules: anything else is refused before a call.
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const LOG_GROUP_NAME = /^[A-Za-z0-9_./#-]{1,512}$/;
+
+export interface DeployTrackerOptions {
+  /** `--table`. */
+  readonly table?: string;
+  /** `--stack-name`: whose outputs name the table and the log group. */
+  readonly stackName: string;
+  /**
+   * Where the table is: the topic's region for `trigger --wait` (one stack holds both).
+   * @default - the SDK's default chain
+   */
+  readonly region?: string;
+}
+
+/**
+ * The deploy records in AWS for the CLI: the table from `--table`, `IWOMPINAWS_DEPLOY_TABLE` or
+ * the stack's `DeployTableName` output; the worker's log group from `IWOMPINAWS_WORKER_LOG_GROUP`
+ * or the `WorkerLogGroupName` output, looked up only when a log is read.
+ */
+export async function createDeployTracker(
+  settings: CliSettings,
+  clients: AwsClients,
+  options: DeployTrackerOptions,
+): Promise<DynamoJobTracker> {
+  const region = options.region === undefined ? {} : { region: options.region };
+  let cloudFormation: CloudFormationClient | undefined = clients.cloudFormation;
+  const outputs = () => {
+    cloudFormation ??= new CloudFormationClient({});
+    return cloudFormation;
+  };
+  const tableName = await resolveTable(settings, options, outputs);
+  return new DynamoJobTracker({
+    tableName,
+    dynamodb: clients.dynamodb ?? new DynamoDBClient(region),
+    workerLog: async () =>
+      new BuildLogReader(
+        clients.logs ?? new CloudWatchLogsClient(region),
+        await resolveLogGroup(settings, options, outputs),
+      ),
+    codebuild: async () => clients.codebuild ?? new CodeBuildClient(region),
+  });
+}
+
+async function resolveTable(
+  settings: CliSettings,
+  options: DeployTrackerOptions,
+  outputs: () => CloudFormationClient,
+): Promise<string> {
+  if (options.table !== undefined) {
+    if (!TABLE_NAME.test(options.table)) throw new UsageError(`--table: ${notATable(options.table)}`);
+    return options.table;
+  }
+  if (settings.deployTable !== undefined) {
+    if (!TABLE_NAME.test(settings.deployTable)) {
+      throw new EnvironmentError('IWOMPINAWS_DEPLOY_TABLE', notATable(settings.deployTable));
+    }
+    return settings.deployTable;
+  }
+  const value = await stackOutput(
+    outputs(),
+    options.stackName,
+    DEPLOY_TABLE_OUTPUT,
+    'give the table with --table or IWOMPINAWS_DEPLOY_TABLE',
+    'update the stack (./bin/deploy_infra.sh): deploy records came with it',
+  );
+  if (!TABLE_NAME.test(value)) {
+    throw new AwsServiceError(
+      `output ${DEPLOY_TABLE_OUTPUT} of stack '${options.stackName}': ${notATable(value)}`,
+    );
+  }
+  return value;
+}
+
+async function resolveLogGroup(
+  settings: CliSettings,
+  options: DeployTrackerOptions,
+  outputs: () => CloudFormationClient,
+): Promise<string> {
+  if (settings.workerLogGroup !== undefined) {
+    if (!LOG_GROUP_NAME.test(settings.workerLogGroup)) {
+      throw new EnvironmentError('IWOMPINAWS_WORKER_LOG_GROUP', notALogGroup(settings.workerLogGroup));
+    }
+    return settings.workerLogGroup;
+  }
+  const value = await stackOutput(
+    outputs(),
+    options.stackName,
+    WORKER_LOG_GROUP_OUTPUT,
+    'give the log group with IWOMPINAWS_WORKER_LOG_GROUP',
+  );
+  if (!LOG_GROUP_NAME.test(value)) {
+    throw new AwsServiceError(
+      `output ${WORKER_LOG_GROUP_OUTPUT} of stack '${options.stackName}': ${notALogGroup(value)}`,
+    );
+  }
+  return value;
+}
+
+const notATable = (value: string) =>
+  `${quote(value)} is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`;
+const notALogGroup = (value: string) =>
+  `${quote(value)} is not a CloudWatch Logs group name (1-512 of A-Z a-z 0-9 _ . / # -)`;
