@@ -224,6 +224,50 @@ describe('iwomp trigger --local (launcher logic, local job, dist/worker.js)', ()
     expect(existsSync(join(c.out, 'deploys.txt'))).toBe(false);
   });
 
+  it("a deploy command exiting 6 makes --wait exit 7 (failed), never 6 (rejected); the worker's 6 is in the final line and the JSON", async () => {
+    // GIVEN a project whose command exits with DEPLOY_EXIT (it inherits the CLI's environment)
+    const c = newCase();
+    await c.put('app', '--command', './deploy.sh');
+    // WHEN its command exits 6
+    const run = await c.cli(['trigger', 'app', 'main', '--local', '--wait', '--no-commit', '--json'], {
+      DEPLOY_EXIT: '6',
+    });
+    // THEN the CLI says failed, as it would in AWS, and shows the command's own status
+    expect(run.code).toBe(CliExitCode.failed);
+    expect(run.stderr).toMatch(/^» app main · failed \(exit 6\) · \d+\.\ds$/m);
+    expect(JSON.parse(run.stdout)).toMatchObject({ state: 'failed', workerExitCode: 6 });
+  });
+
+  it('--timeout stops waiting with exit 9 and says the job goes on; the job then finishes', async () => {
+    // GIVEN a project whose command waits for a gate
+    const c = newCase();
+    await c.put('gated', '--command', './gate.sh');
+    // WHEN it is triggered with --wait --timeout 1s, and the gate stays shut
+    const run = await c.cli([
+      'trigger',
+      'gated',
+      'main',
+      '--local',
+      '--wait',
+      '--timeout',
+      '1s',
+      '--no-commit',
+    ]);
+    // THEN it exits 9, saying how to follow the job
+    expect(run.code).toBe(CliExitCode.timedOut);
+    const id = jobIdOf(run);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `\\niwomp: stopped waiting for job ${id} after 1s \\(--timeout\\); it goes on\\. Follow it: iwomp jobs logs ${id} --follow; stop it: iwomp jobs cancel ${id}\\n$`,
+      ),
+    );
+    // AND the job goes on to its end once the gate opens
+    writeFileSync(join(c.out, 'gate'), '');
+    const follow = await c.cli(['deploys', 'logs', id, '--follow', '--local']);
+    expect(follow.code).toBe(0);
+    expect(follow.stderr).toBe(`» job ${id} succeeded (exit 0)\n`);
+  });
+
   it('without --wait prints the job id at once and says how to follow it; the job runs on its own', async () => {
     // GIVEN a project whose command waits for a gate
     const c = newCase();
