@@ -3,7 +3,7 @@
  * so `npm run bench` prints one table (and `--json` the same rows for machines).
  */
 export interface Figure {
-  /** Which benchmark measured it (`worker`, `monorepo`, `launcher`, `cli`, `local`). */
+  /** Which benchmark measured it (`worker`, `monorepo`, `launcher`, `cli`, `local`, `wait`). */
   readonly suite: string;
   /** What is measured, e.g. `tiny repo: worker overhead over the raw clone`. */
   readonly name: string;

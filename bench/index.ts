@@ -17,6 +17,7 @@ const suites: Array<[string, Suite]> = [
   ['lifecycle', () => import('./lifecycle.js')],
   ['cli', () => import('./cli.js')],
   ['local', () => import('./local.js')],
+  ['wait', () => import('./wait.js')],
 ];
 
 const args = process.argv.slice(2);

@@ -109,7 +109,14 @@ export async function followToOutcome<R extends JobRecord>(
   let record: R | undefined;
   try {
     if (options.ready === undefined || (await options.ready(stop.signal))) {
-      record = await options.follow({ ...display.hooks, signal: stop.signal });
+      // No onOutput without showLog: a tracker reads a log only for one (in AWS, a caller may
+      // be allowed to read records and not the log group).
+      const { onOutput, ...progress } = display.hooks;
+      record = await options.follow({
+        ...progress,
+        ...(options.showLog && onOutput !== undefined ? { onOutput } : {}),
+        signal: stop.signal,
+      });
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);

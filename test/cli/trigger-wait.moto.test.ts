@@ -136,7 +136,8 @@ const build = (buildUuid: string) => ({
 
 describe('iwomp trigger --wait against AWS (moto: SNS, DynamoDB, CloudWatch Logs)', () => {
   it('follows the record from received to succeeded, shows each state and the time, exits 0', async () => {
-    // GIVEN a trigger published with --wait, whose record the launcher writes only after a moment
+    // GIVEN a trigger published with --wait (no --logs), whose record the launcher writes only after a moment
+    await moto.startRecording();
     const { cli, id } = await triggerAndWait(['--topic-arn', topic.topicArn, '--table', TABLE]);
     const l = launcher(cli, id);
     await sleep(1500);
@@ -162,6 +163,9 @@ describe('iwomp trigger --wait against AWS (moto: SNS, DynamoDB, CloudWatch Logs
       '» demo main · running: command',
       '» demo main · succeeded (exit 0)',
     ]);
+    // AND without --logs it read the record only, never the log (grantWatch without logs allows no more)
+    const targets = (await moto.recordedRequests()).map((r) => r.headers['X-Amz-Target'] ?? r.url);
+    expect(targets.filter((t) => /Logs_|logs\./i.test(t))).toEqual([]);
     // AND stdout is the publish's result, as without --wait
     expect(cli.stdout()).toBe(
       `published {"project":"demo","branch":"main"} to ${topic.topicArn}\nmessage id: ${id}\n`,
