@@ -1,8 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BuildLogReader } from '../adapters/aws/build-log.js';
 import { DynamoJobTracker } from '../adapters/aws/dynamo-job-tracker.js';
 import { EnvironmentError } from '../core/errors.js';
 import { quote } from '../core/names.js';
@@ -51,12 +48,19 @@ export async function createDeployTracker(
   return new DynamoJobTracker({
     tableName,
     dynamodb: clients.dynamodb ?? new DynamoDBClient(region),
-    workerLog: async () =>
-      new BuildLogReader(
-        clients.logs ?? new CloudWatchLogsClient(region),
-        await resolveLogGroup(settings, options, outputs),
-      ),
-    codebuild: async () => clients.codebuild ?? new CodeBuildClient(region),
+    // Loaded on first use: `trigger --wait` without --logs never loads the Logs or CodeBuild client.
+    workerLog: async () => {
+      const groupName = await resolveLogGroup(settings, options, outputs);
+      const { BuildLogReader } = await import('../adapters/aws/build-log.js');
+      if (clients.logs) return new BuildLogReader(clients.logs, groupName);
+      const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
+      return new BuildLogReader(new CloudWatchLogsClient(region), groupName);
+    },
+    codebuild: async () => {
+      if (clients.codebuild) return clients.codebuild;
+      const { CodeBuildClient } = await import('@aws-sdk/client-codebuild');
+      return new CodeBuildClient(region);
+    },
   });
 }
 

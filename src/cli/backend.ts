@@ -6,6 +6,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { JobTracker } from '../ports/job-tracker.js';
 import type { Registry } from '../ports/registry.js';
+import type { DeployTrackerOptions } from './aws-deploys.js';
 import type { CliIo } from './io.js';
 import { noticeUnsupportedNode } from './node-support.js';
 import type { BackendKind, CliSettings } from './settings.js';
@@ -24,12 +25,6 @@ export interface AwsClients {
   readonly codebuild?: CodeBuildClient;
 }
 
-/** Where `deploys` reads in AWS: `--table`, `--stack-name`. */
-export interface DeploysWhere {
-  readonly table?: string;
-  readonly stackName: string;
-}
-
 /** A pipeline the CLI talks to: where projects are registered and where triggers go. */
 export interface Backend {
   readonly kind: BackendKind;
@@ -44,7 +39,7 @@ export interface Backend {
   registry(): Promise<Registry>;
   triggers(): Promise<TriggerBackend>;
   /** Where deploys are read back: the state directory locally, the deploy table in AWS. */
-  jobs(where: DeploysWhere): Promise<JobTracker>;
+  jobs(where: DeployTrackerOptions): Promise<JobTracker>;
 }
 
 export interface BackendDeps {

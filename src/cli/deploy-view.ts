@@ -41,9 +41,9 @@ export function deployView(record: ShownRecord, logLocation: string): Record<str
  * `\xNN` instead of acting on the terminal or the CI log.
  */
 export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point.
+  // Everything but printable ASCII and U+00A0 onwards: C0, DEL and C1 controls.
   return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
+    /[^\x20-\x7e\u{a0}-\u{10ffff}]/gu,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }

@@ -160,6 +160,16 @@ describe('iwomp deploys in AWS (moto: DynamoDB, CloudWatch Logs, CodeBuild)', ()
       buildId: done.buildId,
       logLocation: done.logUrl,
     });
+    // AND a reason carrying a terminal escape sequence is shown escaped, never acted on
+    const hostile = markEnded(
+      markQueued(record('shown', '2026-11-02T11:00:00.000Z')),
+      { state: 'failed', reason: 'boom \u001b[2J\u001b]0;owned\u0007' },
+      new Date('2026-11-02T11:00:01.000Z'),
+    );
+    await writeRecord(dynamodb, TABLE, hostile);
+    const shownHostile = await cli(['deploys', 'show', hostile.id]);
+    expect(shownHostile.stdout).toContain('error:      boom \\x1b[2J\\x1b]0;owned\\x07\n');
+    expect(shownHostile.stdout).not.toContain('\u001b');
     // AND an unknown id is exit 4, a malformed one exit 3, each in one line
     const missing = await cli(['deploys', 'show', '00000000-0000-0000-0000-000000000000']);
     expect(missing).toMatchObject({
