@@ -75,11 +75,16 @@ export async function stackOutput(
   return value;
 }
 
+/** The deploy records `--wait` follows, and a check that they can be read at all. */
+export interface DeployTracker extends JobTracker<DeployRecord> {
+  check(): Promise<void>;
+}
+
 export interface SnsTriggerBackendProps {
   /** Where `--wait` shows the deploy's progress (and its log with `--logs`). */
   readonly stderr: OutputStream;
   /** The deploy records `--wait` follows: the deploy table in the topic's region. */
-  readonly deploys: (where: DeployTrackerOptions) => Promise<JobTracker<DeployRecord>>;
+  readonly deploys: (where: DeployTrackerOptions) => Promise<DeployTracker>;
   /** @default - the process's SIGINT */
   readonly onInterrupt?: OnInterrupt;
   /**
@@ -119,6 +124,7 @@ export class SnsTriggerBackend implements TriggerBackend {
           ...(request.table === undefined ? {} : { table: request.table }),
         })
       : undefined;
+    await tracker?.check();
     const body = formatTriggerMessage(request.message);
     const sns = this.props.sns ?? new SNSClient({ region: topic.region });
     request.beforeSend?.();

@@ -332,6 +332,17 @@ describe('iwomp trigger --wait against AWS (moto: SNS, DynamoDB, CloudWatch Logs
     expect(await topic.next(0)).toBeUndefined();
   });
 
+  it('a table that cannot be read is said before anything is published', async () => {
+    // GIVEN a table name that is wrong
+    const cli = startCli(['trigger', 'demo', 'main', '--no-commit', '--wait', '--table', 'iwomp-typo']);
+    // WHEN / THEN one line, exit 5, and nothing published
+    expect(await cli.done).toBe(CliExitCode.service);
+    expect(cli.stderr()).toMatch(
+      /^iwomp: cannot read the deploy table iwomp-typo: ResourceNotFoundException: [^\n]*\n$/,
+    );
+    expect(await topic.next(0)).toBeUndefined();
+  });
+
   it('refuses --timeout, --logs and --table without --wait, and a malformed duration or table', async () => {
     for (const [argv, message] of [
       [['--timeout', '5m'], 'iwomp: --timeout needs --wait\n'],

@@ -91,6 +91,21 @@ export class DynamoJobTracker implements JobTracker<DeployRecord> {
     return record;
   }
 
+  /**
+   * Checks that the table can be read, before a trigger is published for `--wait`: a wrong
+   * table name or a missing permission is said before anything is sent. Reads a key no trigger
+   * has (`deploy#-`), which `grantWatch` allows as it allows every `deploy#` key.
+   */
+  async check(): Promise<void> {
+    try {
+      await this.props.dynamodb.send(
+        new GetItemCommand({ TableName: this.props.tableName, Key: recordKey('-') }),
+      );
+    } catch (error) {
+      throw deployServiceError(`cannot read the deploy table ${this.props.tableName}`, error);
+    }
+  }
+
   /** The record, or undefined when the table holds none (yet) for this id. */
   async find(id: string): Promise<DeployRecord | undefined> {
     let item: Item | undefined;
