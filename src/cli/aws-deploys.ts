@@ -3,10 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoJobTracker } from '../adapters/aws/dynamo-job-tracker.js';
 import { EnvironmentError } from '../core/errors.js';
 import { quote } from '../core/names.js';
-import { stackOutput } from './aws-trigger.js';
-import type { AwsClients } from './backend.js';
+import type { DeployClients, DeployTrackerOptions } from './deploy-tracker.js';
 import { AwsServiceError, UsageError } from './errors.js';
 import type { CliSettings } from './settings.js';
+import { stackOutput } from './stack-output.js';
 
 /** The stack outputs that name the deploy table and the worker's log group (docs/lifecycle.md). */
 export const DEPLOY_TABLE_OUTPUT = 'DeployTableName';
@@ -16,18 +16,6 @@ export const WORKER_LOG_GROUP_OUTPUT = 'WorkerLogGroupName';
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const LOG_GROUP_NAME = /^[A-Za-z0-9_./#-]{1,512}$/;
 
-export interface DeployTrackerOptions {
-  /** `--table`. */
-  readonly table?: string;
-  /** `--stack-name`: whose outputs name the table and the log group. */
-  readonly stackName: string;
-  /**
-   * Where the table is: the topic's region for `trigger --wait` (one stack holds both).
-   * @default - the SDK's default chain
-   */
-  readonly region?: string;
-}
-
 /**
  * The deploy records in AWS for the CLI: the table from `--table`, `IWOMPINAWS_DEPLOY_TABLE` or
  * the stack's `DeployTableName` output; the worker's log group from `IWOMPINAWS_WORKER_LOG_GROUP`
@@ -35,7 +23,7 @@ export interface DeployTrackerOptions {
  */
 export async function createDeployTracker(
   settings: CliSettings,
-  clients: AwsClients,
+  clients: DeployClients,
   options: DeployTrackerOptions,
 ): Promise<DynamoJobTracker> {
   const region = options.region === undefined ? {} : { region: options.region };

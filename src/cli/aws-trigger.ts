@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { DeployRecord } from '../core/deploy-record.js';
 import { categoryOf, EnvironmentError } from '../core/errors.js';
@@ -7,9 +7,9 @@ import { isFinished } from '../core/job-record.js';
 import { quote } from '../core/names.js';
 import { formatTriggerMessage } from '../core/trigger-message.js';
 import type { JobTracker } from '../ports/job-tracker.js';
-import type { DeployTrackerOptions } from './aws-deploys.js';
+import type { DeployTracker, DeployTrackerOptions } from './deploy-tracker.js';
 import { deployView, printable } from './deploy-view.js';
-import { AwsServiceError, awsErrorText, NotFoundError, UsageError } from './errors.js';
+import { AwsServiceError, awsErrorText, UsageError } from './errors.js';
 import {
   followToOutcome,
   formatDuration,
@@ -18,6 +18,7 @@ import {
   outcomeJson,
 } from './follow-outcome.js';
 import type { OutputStream } from './io.js';
+import { stackOutput } from './stack-output.js';
 import type { TriggerBackend, TriggerReport, TriggerRequest } from './trigger-backend.js';
 
 /** The stack output that names the trigger topic (the seed's name). */
@@ -39,46 +40,6 @@ export function parseTopicArn(value: string): TopicArn | undefined {
 
 const notAnArn = (value: string) =>
   `${quote(value)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`;
-
-/** Reads one output of a CloudFormation stack. */
-export async function stackOutput(
-  cloudFormation: CloudFormationClient,
-  stackName: string,
-  outputKey: string,
-  /** How to do without the stack, for the not-found messages. @default - the topic's flag and variable */
-  instead = 'give the topic with --topic-arn or IWOMPINAWS_TOPIC_ARN',
-  /** What to do when the stack lacks the output. @default - nothing more is said */
-  whenMissing?: string,
-): Promise<string> {
-  let outputs: { OutputKey?: string; OutputValue?: string }[];
-  try {
-    const out = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = out.Stacks?.[0]?.Outputs ?? [];
-  } catch (error) {
-    // CloudFormation reports a missing stack as a ValidationError, like a malformed request.
-    if (error instanceof Error && /does not exist/.test(error.message)) {
-      throw new NotFoundError(
-        `stack '${stackName}' does not exist: deploy it (./bin/deploy_infra.sh), or ${instead}`,
-        { cause: error },
-      );
-    }
-    throw new AwsServiceError(`cannot describe stack '${stackName}': ${awsErrorText(error)}`, {
-      cause: error,
-    });
-  }
-  const value = outputs.find((o) => o.OutputKey === outputKey)?.OutputValue;
-  if (value === undefined || value === '') {
-    throw new NotFoundError(
-      `stack '${stackName}' has no output ${outputKey}${whenMissing === undefined ? '' : `: ${whenMissing}`}`,
-    );
-  }
-  return value;
-}
-
-/** The deploy records `--wait` follows, and a check that they can be read at all. */
-export interface DeployTracker extends JobTracker<DeployRecord> {
-  check(): Promise<void>;
-}
 
 export interface SnsTriggerBackendProps {
   /** Where `--wait` shows the deploy's progress (and its log with `--logs`). */

@@ -6,7 +6,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { JobTracker } from '../ports/job-tracker.js';
 import type { Registry } from '../ports/registry.js';
-import type { DeployTrackerOptions } from './aws-deploys.js';
+import type { DeployTrackerOptions } from './deploy-tracker.js';
 import type { CliIo } from './io.js';
 import { noticeUnsupportedNode } from './node-support.js';
 import type { BackendKind, CliSettings } from './settings.js';
