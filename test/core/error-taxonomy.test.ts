@@ -4,6 +4,7 @@
  * named error, so a new class or a changed category shows up here.
  */
 import { describe, expect, it } from 'vitest';
+import { DeployNotFoundError, DeployServiceError } from '../../src/adapters/aws/deploy-errors.js';
 import { DeployStoreError } from '../../src/adapters/aws/dynamo-deploy-store.js';
 import { AwsServiceError, NotFoundError, TriggerRejectedError, UsageError } from '../../src/cli/errors.js';
 import { CliExitCode, cliExitCodeFor } from '../../src/cli/exit-codes.js';
@@ -108,6 +109,27 @@ const rows: Row[] = [
   ],
   [
     new DeployStoreError('no table', { category: 'misconfigured' }),
+    'misconfigured',
+    ExitCode.registryOrConfig,
+    CliExitCode.service,
+    configuration,
+  ],
+  [
+    new DeployNotFoundError("no deploy 'x' in table t"),
+    'not-found',
+    ExitCode.registryOrConfig,
+    CliExitCode.notFound,
+    rejected,
+  ],
+  [
+    new DeployServiceError('cannot read the deploy table t: throttled'),
+    'unavailable',
+    ExitCode.registryOrConfig,
+    CliExitCode.service,
+    transient,
+  ],
+  [
+    new DeployServiceError('cannot read log stream s: AccessDeniedException', { category: 'misconfigured' }),
     'misconfigured',
     ExitCode.registryOrConfig,
     CliExitCode.service,
