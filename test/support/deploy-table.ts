@@ -1,36 +1,16 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { BY_PROJECT_INDEX, BY_PROJECT_KEY, PK, recordToItem } from '../../src/adapters/aws/deploy-table.js';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { recordToItem } from '../../src/adapters/aws/deploy-table.js';
 import type { DeployRecord } from '../../src/core/deploy-record.js';
+import { createDeployTable as createTable } from '../launcher/support.js';
 import type { Moto } from './moto.js';
 
 /**
- * Creates the deploy table in moto as the stack does (docs/lifecycle.md, "The table"): partition
- * key `pk`, no sort key, the `byProject` index (project, createdAt) with every attribute.
+ * The deploy table in moto as the stack makes it (the launcher tests' one definition: key `pk`,
+ * the `byProject` index, TTL), and a client for it.
  */
 export async function createDeployTable(moto: Moto, tableName: string): Promise<DynamoDBClient> {
   const dynamodb = new DynamoDBClient(moto.clientConfig);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: PK, AttributeType: 'S' },
-        { AttributeName: BY_PROJECT_KEY, AttributeType: 'S' },
-        { AttributeName: 'createdAt', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: PK, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: BY_PROJECT_INDEX,
-          KeySchema: [
-            { AttributeName: BY_PROJECT_KEY, KeyType: 'HASH' },
-            { AttributeName: 'createdAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createTable(dynamodb, tableName);
   return dynamodb;
 }
 
