@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliExitCode } from '../../src/cli/exit-codes.js';
 import type { LocalJobRecord } from '../../src/local/job-record.js';
 import { JobStore } from '../../src/local/job-store.js';
 import { joinLane } from '../../src/local/join-lane.js';
@@ -255,7 +256,7 @@ describe('iwomp trigger --local: one deploy at a time per project', () => {
     // WHEN C (main) arrives
     const cid = await c.trigger('main', 'C');
 
-    // THEN B's --wait ends without A having ended, reporting superseded, with a non-zero status
+    // THEN B's --wait ends without A having ended, reporting superseded, with the superseded exit code
     const run = await Promise.race([
       waiting,
       sleep(20_000).then(() => {
@@ -267,8 +268,7 @@ describe('iwomp trigger --local: one deploy at a time per project', () => {
     expect(c.record(b)).toMatchObject({ state: 'superseded' });
     expect(run.stderr).toContain(`superseded by ${cid}, a newer trigger of the same branch`);
     expect(run.stderr).toMatch(/^» app main · superseded · \d+\.\ds$/m);
-    // The exit code of a superseded --wait is being settled elsewhere (docs/lifecycle.md); only non-zero here.
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(CliExitCode.superseded);
     c.release();
     await c.cli(['jobs', 'logs', cid, '--follow']);
   });
