@@ -1,12 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { CodeBuildJobLauncher } from '../adapters/aws/codebuild-job-launcher.js';
 import { DynamoDeployStore } from '../adapters/aws/dynamo-deploy-store.js';
-import { SnsResultPublisher } from '../adapters/aws/sns-result-publisher.js';
 import { SsmRegistry } from '../adapters/aws/ssm-registry.js';
 import { parseLauncherEnv } from '../launcher/env.js';
 import { type BuildEventOutcome, handleBuildEvent } from '../launcher/handle-build-event.js';
@@ -31,9 +29,6 @@ const deps = {
     dynamodb: new DynamoDBClient({}),
     retentionDays: env.retentionDays,
   }),
-  ...(env.resultsTopicArn === undefined
-    ? {}
-    : { results: new SnsResultPublisher({ topicArn: env.resultsTopicArn, sns: new SNSClient({}) }) }),
   ...(env.topicScopes === undefined ? {} : { topicScopes: env.topicScopes }),
   workerProject: env.workerProject,
   logger,

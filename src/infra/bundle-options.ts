@@ -27,6 +27,7 @@ export interface BundleEntry {
 export const entries = {
   worker: { source: 'src/entries/worker.ts', kind: 'program', bin: true },
   launcher: { source: 'src/entries/launcher.ts', kind: 'lambda', bin: false },
+  notifier: { source: 'src/entries/notifier.ts', kind: 'lambda', bin: false },
   cli: { source: 'src/entries/cli.ts', kind: 'program', bin: true },
   'local-runner': { source: 'src/entries/local-runner.ts', kind: 'program', bin: false },
   'infra/index': { source: 'src/infra/index.ts', kind: 'library', bin: false },

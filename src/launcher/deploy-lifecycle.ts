@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { admit, defer, type LaneEntry, type LaneMode, release, resume } from '../core/deploy-lane.js';
-import { type BuildStatus, type DeployRecord, deployResultOf, finalOutcome } from '../core/deploy-record.js';
+import { type BuildStatus, type DeployRecord, finalOutcome } from '../core/deploy-record.js';
 import {
   isFinished,
   type JobState,
@@ -12,7 +12,6 @@ import {
 import type { DeployStore, LaneChange, RecordMove, StoredLaneState } from '../ports/deploy-store.js';
 import { type JobLauncher, JobLimitError } from '../ports/job-launcher.js';
 import { loadProjectConfig, type Registry } from '../ports/registry.js';
-import type { ResultPublisher } from '../ports/result-publisher.js';
 import { dispositionOf } from './disposition.js';
 
 /**
@@ -31,8 +30,6 @@ export interface LifecycleDeps {
   readonly registry: Registry;
   readonly launcher: JobLauncher;
   readonly logger: OutcomeLogger;
-  /** The results topic. @default - results are not published */
-  readonly results?: ResultPublisher;
   /** @default - the system clock */
   readonly now?: () => Date;
   /**
@@ -112,7 +109,6 @@ export class DeployLifecycle {
         branch: old.branch,
         reason: old.error,
       });
-      await this.publish(old);
     }
     if (result.start === undefined) return { outcome: 'waiting' };
     // An idle lane whose head waited (deferred for the build limit) gives the lane to the head,
@@ -229,8 +225,9 @@ export class DeployLifecycle {
 
   /**
    * The build of `record` ended with CodeBuild's `status`: the record is closed with the worker's
-   * own outcome where it reported one, the lane released, the next waiting trigger started, and
-   * the result published. A record already closed changes nothing.
+   * own outcome where it reported one, the lane released and the next waiting trigger started. A
+   * record already closed changes nothing. (Its result is published by the notifier, from the
+   * table's stream: docs/lifecycle.md, "Results".)
    */
   async closeBuild(
     record: DeployRecord,
@@ -307,7 +304,6 @@ export class DeployLifecycle {
       buildId: closed.ended.buildId,
       ...(closed.ended.error === undefined ? {} : { reason: closed.ended.error }),
     });
-    await this.publish(closed.ended);
     if (closed.next !== undefined) await this.startHolder(record.project, closed.next.id);
     return closed.ended;
   }
@@ -328,24 +324,5 @@ export class DeployLifecycle {
       ...(stored.holderBuildId === undefined ? {} : { holderBuildId: stored.holderBuildId }),
       ...(stored.leaseUntil === undefined ? {} : { leaseUntil: stored.leaseUntil }),
     };
-  }
-
-  /**
-   * Publishes a final record's result. A publish that fails is logged and not thrown: the record
-   * is final and the lane moved on, and a retry of the event would find nothing left to do.
-   */
-  async publish(record: DeployRecord): Promise<void> {
-    const result = deployResultOf(record);
-    if (result === undefined || this.deps.results === undefined) return;
-    try {
-      await this.deps.results.publish(result);
-    } catch (error) {
-      this.deps.logger.error('result not published', {
-        messageId: record.id,
-        project: record.project,
-        state: record.state,
-        reason: `${(error as Error)?.name}: ${String((error as Error)?.message).split('\n')[0]}`,
-      });
-    }
   }
 }

@@ -18,8 +18,6 @@ export interface LauncherEnv {
   readonly topicScopes?: TopicScopes;
   /** `IWOMP_DEPLOY_TABLE`: the deploy table (records and lanes). */
   readonly deployTable: string;
-  /** `IWOMP_RESULTS_TOPIC_ARN`: where final results are published. Unset: not published. */
-  readonly resultsTopicArn?: string;
   /** `IWOMP_RETENTION_DAYS`, default 90: how long a record is kept (its TTL). */
   readonly retentionDays: number;
 }
@@ -27,7 +25,6 @@ export interface LauncherEnv {
 /** Reads and checks the launcher's environment; every problem names its variable. */
 export function parseLauncherEnv(env: NodeJS.ProcessEnv): LauncherEnv {
   const scopes = optionalVar(env[TOPIC_PROJECTS_VAR]);
-  const results = optionalVar(env.IWOMP_RESULTS_TOPIC_ARN);
   return {
     configPath: readVar('CONFIGPATH', () =>
       parseConfigPath(optionalVar(env.CONFIGPATH) ?? DEFAULT_CONFIG_PATH),
@@ -37,9 +34,6 @@ export function parseLauncherEnv(env: NodeJS.ProcessEnv): LauncherEnv {
     ),
     ...(scopes === undefined ? {} : { topicScopes: parseTopicScopes(scopes) }),
     deployTable: readVar('IWOMP_DEPLOY_TABLE', () => parseTableName(requiredVar(env.IWOMP_DEPLOY_TABLE))),
-    ...(results === undefined
-      ? {}
-      : { resultsTopicArn: readVar('IWOMP_RESULTS_TOPIC_ARN', () => parseTopicArn(results)) }),
     retentionDays: readVar('IWOMP_RETENTION_DAYS', () =>
       parseRetentionDays(optionalVar(env.IWOMP_RETENTION_DAYS)),
     ),
@@ -47,7 +41,6 @@ export function parseLauncherEnv(env: NodeJS.ProcessEnv): LauncherEnv {
 }
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
-const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** A DynamoDB table name: 3 to 255 of `[A-Za-z0-9_.-]`. */
 function parseTableName(value: string): string {
@@ -56,13 +49,6 @@ function parseTableName(value: string): string {
       'value',
       `expected a DynamoDB table name (3-255 of [A-Za-z0-9_.-]), got ${JSON.stringify(value)}`,
     );
-  }
-  return value;
-}
-
-function parseTopicArn(value: string): string {
-  if (!TOPIC_ARN.test(value)) {
-    throw new InvalidInputError('value', `expected an SNS topic ARN, got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -5,7 +5,6 @@ import { markRejected } from '../core/job-record.js';
 import { type TopicScopes, topicRefusal } from '../core/topic-scope.js';
 import { parseTriggerMessage, type TriggerMessage } from '../core/trigger-message.js';
 import type { DeployStore } from '../ports/deploy-store.js';
-import type { ResultPublisher } from '../ports/result-publisher.js';
 import {
   DeployLifecycle,
   idempotencyTokenFor,
@@ -28,8 +27,6 @@ export interface SnsHandlerDeps extends HandleTriggerDeps {
    * @default - no records
    */
   readonly store?: DeployStore;
-  /** Where final results are published (with `store`). @default - not published */
-  readonly results?: ResultPublisher;
   /** @default - the system clock */
   readonly now?: () => Date;
 }
@@ -221,7 +218,6 @@ async function handleTracked(
           ? { outcome: 'failed', messageId, kind: 'transient', reason: 'record vanished' }
           : duplicateOutcome(messageId, parsed, now);
       }
-      await lifecycle.publish(rejected);
       return {
         outcome: 'rejected',
         messageId,

@@ -43,34 +43,29 @@ describe('launcher environment', () => {
   });
 });
 
-describe('launcher environment: the deploy table, results topic and retention', () => {
-  it('reads the table, the results topic and the retention, defaulting to 90 days', () => {
-    // GIVEN the three variables, then the table alone
-    const topic = 'arn:aws:sns:eu-west-1:123456789012:iwomp-results';
-    const full = {
-      WORKER_PROJECT_NAME: 'w1',
-      ...TABLE,
-      IWOMP_RESULTS_TOPIC_ARN: topic,
-      IWOMP_RETENTION_DAYS: '30',
-    };
+describe('launcher environment: the deploy table and retention', () => {
+  it('reads the table and the retention, defaulting to 90 days', () => {
+    // GIVEN the two variables, then the table alone
+    const full = { WORKER_PROJECT_NAME: 'w1', ...TABLE, IWOMP_RETENTION_DAYS: '30' };
     // WHEN / THEN they parse to typed values
-    expect(parseLauncherEnv(full)).toMatchObject({
-      deployTable: 'iwomp-deploys',
-      resultsTopicArn: topic,
-      retentionDays: 30,
-    });
+    expect(parseLauncherEnv(full)).toMatchObject({ deployTable: 'iwomp-deploys', retentionDays: 30 });
     const bare = parseLauncherEnv({ WORKER_PROJECT_NAME: 'w1', ...TABLE });
     expect(bare.retentionDays).toBe(90);
-    expect(bare.resultsTopicArn).toBeUndefined();
+  });
+
+  it('no longer reads the results topic: the notifier publishes results (docs/lifecycle.md)', () => {
+    // GIVEN a results topic variable, even one that is not an ARN
+    const env = { WORKER_PROJECT_NAME: 'w1', ...TABLE, IWOMP_RESULTS_TOPIC_ARN: 'results' };
+    // WHEN it is parsed
+    const parsed = parseLauncherEnv(env);
+    // THEN nothing of it is kept, and it is not refused
+    expect(Object.keys(parsed)).not.toContain('resultsTopicArn');
+    expect(JSON.stringify(parsed)).not.toContain('results');
   });
 
   it.each([
     [{}, /^IWOMP_DEPLOY_TABLE: is required$/],
     [{ IWOMP_DEPLOY_TABLE: 'a b' }, /^IWOMP_DEPLOY_TABLE: expected a DynamoDB table name/],
-    [
-      { ...TABLE, IWOMP_RESULTS_TOPIC_ARN: 'results' },
-      /^IWOMP_RESULTS_TOPIC_ARN: expected an SNS topic ARN, got "results"$/,
-    ],
     [
       { ...TABLE, IWOMP_RETENTION_DAYS: '0' },
       /^IWOMP_RETENTION_DAYS: expected whole days from 1 to 3650, got "0"$/,

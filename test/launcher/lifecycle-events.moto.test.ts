@@ -1,7 +1,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordKey } from '../../src/adapters/aws/deploy-table.js';
-import type { DeployRecord } from '../../src/core/deploy-record.js';
+import { type DeployRecord, deployResultOf } from '../../src/core/deploy-record.js';
 import { handleBuildEvent } from '../../src/launcher/handle-build-event.js';
 import { handleSnsEvent } from '../../src/launcher/handle-sns-event.js';
 import { type Moto, startMoto } from '../support/moto.js';
@@ -54,35 +54,32 @@ describe('CodeBuild build state changes (the documented event shape)', () => {
     expect(await world.store.readLane('ev-run')).toEqual(laneBefore);
   });
 
-  it('closes a succeeded build, publishes exactly its result, and starts the next waiting trigger', async () => {
+  it('closes a succeeded build with exactly its result, and starts the next waiting trigger', async () => {
     // GIVEN a started build and a trigger waiting behind it
     const { deps, first, buildId, worker } = await scenario('ev-ok', ['ok-1', 'ok-2']);
-    await world.drainResults(0);
 
     // WHEN CodeBuild reports the build succeeded
     await handleBuildEvent(buildStateChange(buildId, 'IN_PROGRESS', envOf(first)), deps);
     const outcome = await handleBuildEvent(buildStateChange(buildId, 'SUCCEEDED', envOf(first)), deps);
 
-    // THEN the record succeeded, its result is the one message published
+    // THEN the record reached its final state, succeeded, with the result the notifier publishes
     expect(outcome).toEqual({ outcome: 'closed', id: 'ok-1', buildId, state: 'succeeded' });
     const closed = (await world.store.get('ok-1')) as DeployRecord;
     expect(closed).toMatchObject({ state: 'succeeded', exitCode: 0, finishedAt: expect.any(String) });
     expect(closed.phase).toBeUndefined();
-    expect(await world.drainResults(2)).toEqual([
-      {
-        version: 1,
-        id: 'ok-1',
-        project: 'ev-ok',
-        branch: 'main',
-        commit: COMMIT,
-        state: 'succeeded',
-        exitCode: 0,
-        buildId,
-        logUrl: `https://us-east-1.console.aws.amazon.com/codesuite/codebuild/projects/${worker}/build/${encodeURIComponent(buildId)}/?region=us-east-1`,
-        createdAt: closed.createdAt,
-        finishedAt: closed.finishedAt,
-      },
-    ]);
+    expect(deployResultOf(closed)).toEqual({
+      version: 1,
+      id: 'ok-1',
+      project: 'ev-ok',
+      branch: 'main',
+      commit: COMMIT,
+      state: 'succeeded',
+      exitCode: 0,
+      buildId,
+      logUrl: `https://us-east-1.console.aws.amazon.com/codesuite/codebuild/projects/${worker}/build/${encodeURIComponent(buildId)}/?region=us-east-1`,
+      createdAt: closed.createdAt,
+      finishedAt: closed.finishedAt,
+    });
     // AND the waiting trigger now holds the lane with a build of its own: two builds in all
     const next = (await world.store.get('ok-2')) as DeployRecord;
     expect(next.state).toBe('started');
@@ -104,19 +101,18 @@ describe('CodeBuild build state changes (the documented event shape)', () => {
         ExpressionAttributeValues: { ':c': { N: '3' }, ':r': { S: 'the deploy command exited with 1' } },
       }),
     );
-    await world.drainResults(0);
 
     // WHEN the build ends SUCCEEDED (the worker exits 0 to CodeBuild after reporting)
     await handleBuildEvent(buildStateChange(buildId, 'SUCCEEDED', envOf(first)), deps);
 
     // THEN the record failed with the worker's code and reason, and so does its result
-    expect(await world.store.get('wk-1')).toMatchObject({
+    const record = (await world.store.get('wk-1')) as DeployRecord;
+    expect(record).toMatchObject({
       state: 'failed',
       exitCode: 3,
       error: 'the deploy command exited with 1',
     });
-    const [result] = await world.drainResults(2);
-    expect(result).toMatchObject({
+    expect(deployResultOf(record)).toMatchObject({
       id: 'wk-1',
       state: 'failed',
       exitCode: 3,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DeployRecord, deployResultOf } from '../../src/core/deploy-record.js';
 import { handleSnsEvent } from '../../src/launcher/handle-sns-event.js';
 import { type Moto, startMoto } from '../support/moto.js';
 import { type LifecycleWorld, lifecycleWorld, trigger } from './lifecycle-support.js';
@@ -55,11 +56,10 @@ describe('one deploy at a time per project (SNS flow against moto)', () => {
     expect(lane.lane.waiting.map((e) => e.id)).not.toContain(started?.id);
   });
 
-  it('in supersede mode keeps one waiting trigger per branch and records the others superseded, with their results', async () => {
+  it('in supersede mode keeps one waiting trigger per branch and records the others superseded, final', async () => {
     // GIVEN a project in supersede mode (the default) and 20 triggers, half main, half dev
     const worker = await world.newWorker('w-super');
     const messageIds = ids('s', 20);
-    await world.drainResults(0);
 
     // WHEN all are handled at the same time
     await Promise.all(
@@ -93,14 +93,15 @@ describe('one deploy at a time per project (SNS flow against moto)', () => {
       const newer = /^superseded by (s-\d\d),/.exec(r?.error ?? '')?.[1];
       expect(records.find((x) => x?.id === newer)?.branch).toBe(r?.branch);
     }
-    // AND one result per superseded record was published
-    const published = (await world.drainResults(2)).filter((m) => m.project === 'super-app');
-    expect(published.map((m) => m.id).sort()).toEqual(
-      byState('superseded')
-        .map((r) => r?.id)
-        .sort(),
-    );
-    expect(published.every((m) => m.state === 'superseded')).toBe(true);
+    // AND each superseded record is final, with the result the notifier publishes
+    for (const r of byState('superseded')) {
+      expect(r?.finishedAt).toEqual(expect.any(String));
+      expect(deployResultOf(r as DeployRecord)).toMatchObject({
+        id: r?.id,
+        state: 'superseded',
+        reason: r?.error,
+      });
+    }
   });
 
   it('starts one build per project when five projects are triggered at once', async () => {
@@ -197,15 +198,14 @@ describe('redelivered messages', () => {
 });
 
 describe('rejected triggers get a record', () => {
-  it('records an unregistered project rejected, with the reason, and publishes the result', async () => {
+  it('records an unregistered project rejected, final, with the reason', async () => {
     // GIVEN a trigger for a project the registry does not hold
     const worker = await world.newWorker('w-reject');
-    await world.drainResults(0);
 
     // WHEN it is handled
     await handleSnsEvent(snsEvent({ messageId: 'rej-1', message: trigger('ghost') }), world.deps(worker));
 
-    // THEN no build, the record rejected with the reason, and its result published
+    // THEN no build, the record rejected (final) with the reason, and the result the notifier publishes
     expect(await buildCount(world.codebuild, worker)).toBe(0);
     const record = await world.store.get('rej-1');
     expect(record).toMatchObject({
@@ -213,8 +213,7 @@ describe('rejected triggers get a record', () => {
       state: 'rejected',
       error: expect.stringMatching(/not registered/),
     });
-    const [result] = await world.drainResults(2);
-    expect(result).toEqual({
+    expect(deployResultOf(record as DeployRecord)).toEqual({
       version: 1,
       id: 'rej-1',
       project: 'ghost',

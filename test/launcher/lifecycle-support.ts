@@ -2,28 +2,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { CodeBuildJobLauncher } from '../../src/adapters/aws/codebuild-job-launcher.js';
 import { DynamoDeployStore } from '../../src/adapters/aws/dynamo-deploy-store.js';
-import { SnsResultPublisher } from '../../src/adapters/aws/sns-result-publisher.js';
 import { SsmRegistry } from '../../src/adapters/aws/ssm-registry.js';
-import type { DeployResult } from '../../src/core/deploy-record.js';
 import type { SnsHandlerDeps } from '../../src/launcher/handle-sns-event.js';
 import type { Moto } from '../support/moto.js';
-import { createTopicWithQueue, type TopicQueue } from '../support/sns-queue.js';
 import { createDeployTable, createWorkerProject, recordingLogger, register } from './support.js';
 
 export const CONFIG_PATH = 'iwomp-in-aws';
 
-/** moto clients, a deploy table and a results topic read through an SQS queue. */
+/** moto clients and a deploy table (results are the notifier's: test/notifier). */
 export interface LifecycleWorld {
   readonly moto: Moto;
   readonly ssm: SSMClient;
   readonly codebuild: CodeBuildClient;
   readonly dynamodb: DynamoDBClient;
   readonly store: DynamoDeployStore;
-  readonly results: TopicQueue;
   /** Launcher deps against a worker project of its own (so its builds can be counted alone). */
   deps(
     worker: string,
@@ -36,8 +31,6 @@ export interface LifecycleWorld {
   /** Registers a project (its gitUrl and command are never used: no worker runs). */
   registerProject(project: string, extra?: Record<string, unknown>): Promise<void>;
   newWorker(name: string): Promise<string>;
-  /** Every result published so far (waits `waitSeconds` for the first). */
-  drainResults(waitSeconds?: number): Promise<DeployResult[]>;
 }
 
 export async function lifecycleWorld(moto: Moto, table: string): Promise<LifecycleWorld> {
@@ -46,25 +39,18 @@ export async function lifecycleWorld(moto: Moto, table: string): Promise<Lifecyc
   const dynamodb = new DynamoDBClient(moto.clientConfig);
   await createDeployTable(dynamodb, table);
   const store = new DynamoDeployStore({ tableName: table, dynamodb });
-  const results = await createTopicWithQueue(moto, `${table}-results`);
-  const publisher = new SnsResultPublisher({
-    topicArn: results.topicArn,
-    sns: new SNSClient(moto.clientConfig),
-  });
   return {
     moto,
     ssm,
     codebuild,
     dynamodb,
     store,
-    results,
     deps(worker, logger = recordingLogger()) {
       return {
         registry: new SsmRegistry({ configPath: CONFIG_PATH, ssm }),
         launcher: new CodeBuildJobLauncher({ projectName: worker, codebuild }),
         logger,
         store,
-        results: publisher,
       };
     },
     async registerProject(project, extra = {}) {
@@ -77,14 +63,6 @@ export async function lifecycleWorld(moto: Moto, table: string): Promise<Lifecyc
     async newWorker(name) {
       await createWorkerProject(codebuild, name);
       return name;
-    },
-    async drainResults(waitSeconds = 1) {
-      const all: DeployResult[] = [];
-      for (let wait = waitSeconds; ; wait = 0) {
-        const next = await results.next(wait);
-        if (next === undefined) return all;
-        all.push(JSON.parse(next.message) as DeployResult);
-      }
     },
   };
 }

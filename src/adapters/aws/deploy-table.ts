@@ -29,6 +29,10 @@ export const RECORD_KEY_PREFIX = 'deploy#';
 export const BY_PROJECT_KEY = 'project';
 
 export const recordKey = (id: string): Item => ({ [PK]: { S: `${RECORD_KEY_PREFIX}${id}` } });
+
+/** Whether an item's key (a stream record's `Keys`, say) is a deploy record's, not a lane's. */
+export const isRecordKey = (keys: Item | undefined): boolean =>
+  keys?.[PK]?.S?.startsWith(RECORD_KEY_PREFIX) === true;
 export const laneKey = (project: string): Item => ({ [PK]: { S: `${LANE_PREFIX}${project}` } });
 
 /** The attributes the worker may write to its own record (and its IAM policy allows, no more). */
