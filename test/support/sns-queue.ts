@@ -17,6 +17,8 @@ import type { Moto } from './moto.js';
 export interface Delivered {
   readonly messageId: string;
   readonly message: string;
+  /** The message attributes, name to string value (what a subscription's filter policy sees). */
+  readonly attributes: Record<string, string>;
 }
 
 export interface TopicQueue {
@@ -50,8 +52,15 @@ export async function createTopicWithQueue(moto: Moto, name: string): Promise<To
       const received = out.Messages?.[0];
       if (!received) return undefined;
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: received.ReceiptHandle }));
-      const envelope = JSON.parse(received.Body ?? '') as { MessageId: string; Message: string };
-      return { messageId: envelope.MessageId, message: envelope.Message };
+      const envelope = JSON.parse(received.Body ?? '') as {
+        MessageId: string;
+        Message: string;
+        MessageAttributes?: Record<string, { Value: string }>;
+      };
+      const attributes = Object.fromEntries(
+        Object.entries(envelope.MessageAttributes ?? {}).map(([name, a]) => [name, a.Value]),
+      );
+      return { messageId: envelope.MessageId, message: envelope.Message, attributes };
     },
   };
 }
