@@ -1,5 +1,5 @@
 import { type Item, isRecordKey, itemToRecord } from '../adapters/aws/deploy-table.js';
-import { type DeployRecord, deployResultOf } from '../core/deploy-record.js';
+import { type DeployResult, deployResultOf } from '../core/deploy-record.js';
 import { InternalError } from '../core/errors.js';
 import { isFinished } from '../core/job-record.js';
 import type { ResultPublisher } from '../ports/result-publisher.js';
@@ -37,7 +37,7 @@ export interface NotifierDeps {
 
 /** What one stream record comes to: a result to publish, or nothing (with why, for the log). */
 type Decision =
-  | { readonly publish: DeployRecord }
+  | { readonly publish: DeployResult }
   | { readonly skip: 'not a record' | 'removed' | 'not final' | 'already final' }
   | { readonly malformed: string };
 
@@ -68,8 +68,7 @@ export async function handleStreamEvent(event: unknown, deps: NotifierDeps): Pro
         return undefined;
       }
       if ('skip' in decision) return undefined;
-      const result = deployResultOf(decision.publish);
-      if (result === undefined) return undefined;
+      const result = decision.publish;
       try {
         await deps.results.publish(result);
         deps.logger.info('result published', {
@@ -107,12 +106,13 @@ function decide(record: StreamRecord): Decision {
   if (change.NewImage === undefined)
     return { malformed: 'no NewImage (is the stream view NEW_AND_OLD_IMAGES?)' };
   try {
-    const now = itemToRecord(change.NewImage);
-    if (!isFinished(now.state)) return { skip: 'not final' };
+    // The core's rule: a record has a result only once it is final.
+    const result = deployResultOf(itemToRecord(change.NewImage));
+    if (result === undefined) return { skip: 'not final' };
     if (change.OldImage !== undefined && isFinished(itemToRecord(change.OldImage).state)) {
       return { skip: 'already final' };
     }
-    return { publish: now };
+    return { publish: result };
   } catch (error) {
     return { malformed: (error as Error).message };
   }
