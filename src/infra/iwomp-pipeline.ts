@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -21,10 +22,12 @@ import {
   EXPIRES_AT,
   PK,
   recordKey,
+  STATE,
   WORKER_ATTRIBUTES,
 } from '../adapters/aws/deploy-table.js';
 import { DEPLOY_ROLE_PATH, SESSION_TAG_KEYS } from '../core/deploy-role.js';
 import { InternalError, IwompError } from '../core/errors.js';
+import { isFinished, JOB_STATES } from '../core/job-record.js';
 import { DEFAULT_CONFIG_PATH, parseConfigPath, parseProjectName } from '../core/names.js';
 import { TOPIC_PROJECTS_VAR } from '../core/topic-scope.js';
 import { assetDigests, lambdaCode, WORKER_FILE, workerAsset } from './bundling.js';
@@ -118,6 +121,13 @@ export interface TriggerTopicOptions {
 export const LAUNCHER_RETRY_ATTEMPTS = 2;
 /** Age after which an unprocessed trigger goes to the failure queue instead of starting a deployment. */
 export const LAUNCHER_MAX_EVENT_AGE = Duration.hours(1);
+/**
+ * Times Lambda retries a notifier batch whose publish failed (with the batch halved on each
+ * error) before the failed records' place in the stream goes to the failure queue.
+ */
+export const NOTIFIER_RETRY_ATTEMPTS = 10;
+/** A stream keeps records 24 hours: older than that, a result is not retried but kept in the failure queue. */
+export const NOTIFIER_MAX_RECORD_AGE = Duration.days(1);
 /** How long failed triggers stay in the failure queue: SQS's maximum. */
 export const FAILURE_RETENTION = Duration.days(14);
 /** How long a deploy record is kept unless `retention` says otherwise. */
@@ -127,6 +137,7 @@ export const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(1);
 
 /** The launcher's environment for the deploy lifecycle (docs/lifecycle.md, "Environment"). */
 export const DEPLOY_TABLE_VAR = 'IWOMP_DEPLOY_TABLE';
+/** The notifier's one variable. */
 export const RESULTS_TOPIC_VAR = 'IWOMP_RESULTS_TOPIC_ARN';
 export const RETENTION_DAYS_VAR = 'IWOMP_RETENTION_DAYS';
 
@@ -179,6 +190,10 @@ export class IwompPipeline extends Construct {
   readonly deployTable: dynamodb.Table;
   /** Every record that reached a final state, as one JSON message: subscribe email, Chatbot, … */
   readonly resultsTopic: sns.Topic;
+  /** The notifier Lambda: publishes on {@link resultsTopic} from the deploy table's stream. */
+  readonly notifier: lambda.Function;
+  /** The notifier's log group: one line per result published, or not published (and retried). */
+  readonly notifierLogGroup: logs.LogGroup;
 
   private readonly settings: Settings;
   private readonly topicKey: kms.IAlias;
@@ -207,6 +222,10 @@ export class IwompPipeline extends Construct {
     this.launcher = this.renderLauncher(this.renderLauncherRole());
     this.subscribeLauncher(this.topic);
     this.renderLauncherEvents();
+
+    this.notifierLogGroup = new logs.LogGroup(this, 'NotifierLogs', { retention });
+    this.notifier = this.renderNotifier(this.renderNotifierRole());
+    this.renderNotifierStream();
   }
 
   /** Gives `grantee` the right to trigger deployments: `sns:Publish` on the topic, nothing else. */
@@ -325,6 +344,8 @@ export class IwompPipeline extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: EXPIRES_AT,
       removalPolicy: this.settings.tableRemovalPolicy,
+      // The notifier publishes results from the stream: it needs the state before and after.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     // `iwomp deploys list --project P`: a project's records, newest first. Lanes carry no
     // `project`, so the index holds records only.
@@ -599,9 +620,6 @@ export class IwompPipeline extends Construct {
         resources: [`${this.deployTable.tableArn}/index/${ACTIVE_LANES_INDEX}`],
       }),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.resultsTopic.topicArn] }),
-    );
     return role;
   }
 
@@ -621,7 +639,6 @@ export class IwompPipeline extends Construct {
         CONFIGPATH: this.configPath,
         WORKER_PROJECT_NAME: this.workerProject.projectName,
         [DEPLOY_TABLE_VAR]: this.deployTable.tableName,
-        [RESULTS_TOPIC_VAR]: this.resultsTopic.topicArn,
         [RETENTION_DAYS_VAR]: String(this.settings.retentionDays),
       },
       // SNS invokes asynchronously: a thrown (transient) failure is retried, then kept in the queue.
@@ -653,6 +670,96 @@ export class IwompPipeline extends Construct {
       schedule: events.Schedule.rate(this.settings.reconcileInterval),
       targets: [new targets.LambdaFunction(this.launcher)],
     });
+  }
+
+  /**
+   * The notifier's role: read the table's stream, publish on the results topic, write its logs,
+   * and send what it could not publish to the failure queue. Nothing on the table itself.
+   */
+  private renderNotifierRole(): iam.Role {
+    const role = new iam.Role(this, 'NotifierRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'iwomp-in-aws notifier: publishes deploy results from the deploy table stream',
+    });
+    this.notifierLogGroup.grantWrite(role);
+    const streamArn = this.deployTable.tableStreamArn;
+    if (streamArn === undefined) throw new InternalError('the deploy table has no stream');
+    // What the event source mapping reads the stream with, as the function's role.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [streamArn],
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams has no resource type (IAM takes only "*"); it lists stream ARNs and reads none.',
+    });
+    // The stream's on-failure destination is sent by the mapping with the function's role.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.failureQueue.queueArn] }),
+    );
+    // The topic's key is the AWS managed alias/aws/sns: its key policy lets SNS use it for any
+    // publisher of this account, so Publish needs no KMS statement.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [this.resultsTopic.topicArn] }),
+    );
+    return role;
+  }
+
+  private renderNotifier(role: iam.Role): lambda.Function {
+    const notifier = new lambda.Function(this, 'Notifier', {
+      description: 'iwomp-in-aws notifier: publishes each deploy result on the results topic',
+      code: lambdaCode('notifier'),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      // As for the launcher: the mapping's own grants (stream read, the queue) are written above.
+      role: role.withoutPolicyUpdates(),
+      logGroup: this.notifierLogGroup,
+      environment: { [RESULTS_TOPIC_VAR]: this.resultsTopic.topicArn },
+    });
+    dependOnPolicy(notifier, role);
+    (notifier.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+      config: { ignore_checks: ['W3005'] },
+    });
+    return notifier;
+  }
+
+  /**
+   * The stream invokes the notifier only for deploy records entering a final state: a key with
+   * the record prefix, a final new state, and an old state that was not final (or no old image).
+   * The notifier checks the same again; the filter only spares it the other writes. A failed
+   * publish is retried alone (partial batch response); after the retries, or once the record is
+   * older than the stream keeps, its place in the stream goes to the failure queue.
+   */
+  private renderNotifierStream(): void {
+    const finals = JOB_STATES.filter(isFinished);
+    const entering = (old: unknown) =>
+      lambda.FilterCriteria.filter({
+        dynamodb: {
+          Keys: { [PK]: { S: lambda.FilterRule.beginsWith(RECORD_KEY_PREFIX) } },
+          NewImage: { [STATE]: { S: lambda.FilterRule.or(...finals) } },
+          OldImage: { [STATE]: { S: old } },
+        },
+      });
+    this.notifier.addEventSource(
+      new eventSources.DynamoEventSource(this.deployTable, {
+        // From the oldest record the stream holds: a result written while the mapping was being
+        // created is still published.
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        filters: [entering([{ 'anything-but': finals }]), entering(lambda.FilterRule.notExists())],
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: NOTIFIER_RETRY_ATTEMPTS,
+        maxRecordAge: NOTIFIER_MAX_RECORD_AGE,
+        onFailure: new eventSources.SqsDlq(this.failureQueue),
+      }),
+    );
   }
 
   /** A message SNS cannot deliver to the Lambda at all also lands in the failure queue. */

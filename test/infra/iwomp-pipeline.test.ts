@@ -146,7 +146,7 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     b = build();
   });
 
-  it('gives the launcher exactly StartBuild and BatchGetBuilds on the worker, registry reads, its logs, the failure queue, the deploy table and Publish on the results topic', () => {
+  it('gives the launcher exactly StartBuild and BatchGetBuilds on the worker, registry reads, its logs, the failure queue and the deploy table: not Publish on the results topic (the notifier has it)', () => {
     const { stack, pipeline, template } = b;
     expect(roleStatements(template, stack, pipeline.launcher.role as iam.IRole)).toEqual([
       {
@@ -177,7 +177,6 @@ describe('IwompPipeline with the default (managed) worker image', () => {
         Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [stack.resolve(pipeline.deployTable.tableArn), '/index/activeLanes']] },
       },
-      { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.resultsTopic.topicArn) },
     ]);
   });
 
@@ -310,9 +309,9 @@ describe('IwompPipeline with the default (managed) worker image', () => {
     });
   });
 
-  it('gives both log groups a retention', () => {
+  it('gives every log group (worker, launcher, notifier) a retention', () => {
     const groups = Object.values(b.template.findResources('AWS::Logs::LogGroup'));
-    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([90, 90]);
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([90, 90, 90]);
   });
 
   it('runs the bundled worker from its S3 asset on the curated image, with CONFIGPATH, the CDK CLI and the deploy command as codebuild-user', () => {
@@ -431,7 +430,7 @@ describe('IwompPipeline with a Lambda build image', () => {
       build: { commands: ['node worker.js'] },
     });
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7]);
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([7, 7, 7]);
   });
 });
 
@@ -558,7 +557,6 @@ describe('IwompPipeline.addTriggerTopic (a CI identity limited to its own projec
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual([
       'CONFIGPATH',
       'IWOMP_DEPLOY_TABLE',
-      'IWOMP_RESULTS_TOPIC_ARN',
       'IWOMP_RETENTION_DAYS',
       'WORKER_PROJECT_NAME',
     ]);
@@ -771,6 +769,8 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
       // SSEEnabled without a key: KMS with the AWS managed key alias/aws/dynamodb.
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      // The notifier's source: each write's state before and after.
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       GlobalSecondaryIndexes: [
         {
           IndexName: 'byProject',
@@ -818,13 +818,80 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
     });
   });
 
-  it('tells the launcher the table, the results topic and the retention in days', () => {
+  it('tells the launcher the table and the retention in days, and not the results topic', () => {
     const { stack, pipeline, template } = b;
     const variables =
       template.toJSON().Resources[logicalId(stack, pipeline.launcher)].Properties.Environment.Variables;
     expect(variables.IWOMP_DEPLOY_TABLE).toEqual(stack.resolve(pipeline.deployTable.tableName));
-    expect(variables.IWOMP_RESULTS_TOPIC_ARN).toEqual(stack.resolve(pipeline.resultsTopic.topicArn));
+    expect(variables.IWOMP_RESULTS_TOPIC_ARN).toBeUndefined();
     expect(variables.IWOMP_RETENTION_DAYS).toBe('90');
+  });
+
+  it('runs the notifier like the launcher, with its own log group and the results topic as its only variable', () => {
+    const { stack, pipeline, template } = b;
+    const fn = template.toJSON().Resources[logicalId(stack, pipeline.notifier)].Properties;
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 30,
+      LoggingConfig: { LogGroup: stack.resolve(pipeline.notifierLogGroup.logGroupName) },
+    });
+    expect(fn.Environment.Variables).toEqual({
+      IWOMP_RESULTS_TOPIC_ARN: stack.resolve(pipeline.resultsTopic.topicArn),
+    });
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('gives the notifier exactly its logs, the stream reads, the failure queue and Publish on the results topic', () => {
+    const { stack, pipeline, template } = b;
+    expect(roleStatements(template, stack, pipeline.notifier.role as iam.IRole)).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: stack.resolve(pipeline.notifierLogGroup.logGroupArn),
+      },
+      {
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Effect: 'Allow',
+        Resource: stack.resolve(pipeline.deployTable.tableStreamArn),
+      },
+      { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: stack.resolve(pipeline.failureQueue.queueArn) },
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: stack.resolve(pipeline.resultsTopic.topicArn) },
+    ]);
+    const roleId = stack.resolve((pipeline.notifier.role as iam.IRole).roleName).Ref;
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('feeds the notifier from the stream only with deploy records entering a final state, retried alone, then kept in the failure queue', () => {
+    const { stack, pipeline, template } = b;
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]?.Properties;
+    expect(mapping).toMatchObject({
+      EventSourceArn: stack.resolve(pipeline.deployTable.tableStreamArn),
+      FunctionName: stack.resolve(pipeline.notifier.functionName),
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+      DestinationConfig: { OnFailure: { Destination: stack.resolve(pipeline.failureQueue.queueArn) } },
+    });
+    const finals = ['rejected', 'succeeded', 'failed', 'superseded', 'cancelled'];
+    const entering = (old: unknown) => ({
+      dynamodb: {
+        Keys: { pk: { S: [{ prefix: 'deploy#' }] } },
+        NewImage: { state: { S: finals } },
+        OldImage: { state: { S: old } },
+      },
+    });
+    expect(mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      entering([{ 'anything-but': finals }]),
+      entering([{ exists: false }]),
+    ]);
   });
 
   it('passes a retention given in days to the launcher', () => {
@@ -901,6 +968,15 @@ describe('IwompPipeline deploy lifecycle: table, results topic, events', () => {
         Resource: workerLogsRead(b),
       },
     ]);
+  });
+
+  it('lets only the notifier publish results: not the launcher, the worker, a trigger or a watcher', () => {
+    const { stack, pipeline, template } = b;
+    const results = JSON.stringify(stack.resolve(pipeline.resultsTopic.topicArn));
+    const publishers = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes(results))
+      .map(([, p]) => p.Properties.Roles);
+    expect(publishers).toEqual([[stack.resolve((pipeline.notifier.role as iam.IRole).roleName)]]);
   });
 
   it('gives a deploy role nothing on the table or the results topic', () => {

@@ -64,6 +64,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
         'iwomp/Pipeline/Worker AwsSolutions-CB5',
         `iwomp/Pipeline/LauncherRole AwsSolutions-IAM5[Resource::${ssm}]`,
         `iwomp/Pipeline/LauncherRole AwsSolutions-IAM5[Resource::${kms}]`,
+        'iwomp/Pipeline/NotifierRole AwsSolutions-IAM5[Resource::*]',
         'iwomp/Pipeline/WorkerRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/iwomp-deploy/*]',
         'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Action::cloudformation:*]',
         'iwomp-policies/DemoDeployRole/Role AwsSolutions-IAM5[Action::sqs:*]',
