@@ -691,7 +691,9 @@ export class IwompPipeline extends Construct {
         resources: [streamArn],
       }),
     );
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }),
+    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

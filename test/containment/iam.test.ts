@@ -55,6 +55,7 @@ import {
   WORKER_ATTRIBUTES,
 } from '../../src/adapters/aws/deploy-table.js';
 import { DeployTableReport } from '../../src/adapters/aws/deploy-table-report.js';
+import { STREAM_LABEL } from '../support/cfn-resolve.js';
 import type { EmulatedProject } from '../support/codebuild-emulator.js';
 import { canAssumeRole, isAllowed, type PolicyDocument } from '../support/iam-eval.js';
 import type { Moto } from '../support/moto.js';
@@ -96,6 +97,8 @@ let moto: Moto;
 let iam: TemplateIam;
 let worker: EmulatedProject;
 let launcherRole: DeployedRole;
+let notifierRole: DeployedRole;
+let notifierCreds: RoleCredentials;
 let workerRole: DeployedRole;
 let demoRole: DeployedRole;
 let launcherCreds: RoleCredentials;
@@ -154,6 +157,7 @@ beforeAll(async () => {
   }));
   watcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineTestWatcher'));
   launcherRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineLauncherRole'));
+  notifierRole = iam.role((r) => r.stackName === 'iwomp' && r.logicalId.startsWith('PipelineNotifierRole'));
   workerRole = iam.role(worker.serviceRoleArn);
   demoRole = iam.role((r) => r.stackName === 'iwomp-policies' && r.logicalId.startsWith('DemoDeployRole'));
 
@@ -211,6 +215,7 @@ beforeAll(async () => {
 
   // AND a session of each role (the demo one as the worker opens it: source identity and tags)
   launcherCreds = await assumeRole(moto, launcherRole.arn, { sessionName: 'launcher' });
+  notifierCreds = await assumeRole(moto, notifierRole.arn, { sessionName: 'notifier' });
   workerCreds = await assumeRole(moto, workerRole.arn, { sessionName: 'AWSCodeBuild-test' });
   demoCreds = await assumeRole(moto, demoRole.arn, {
     sessionName: 'iwomp-demo-test',
@@ -550,13 +555,12 @@ function updateContext(key: string, attributes: string[], returnValues?: string)
 }
 
 describe('the deploy table and the results topic', () => {
-  it('the launcher reads and writes records and lanes (per item in a transaction), scans, and publishes results', async () => {
+  it('the launcher reads and writes records and lanes (per item in a transaction) and scans', async () => {
     // GIVEN clients as the launcher's session
     const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
-    const sns = new SNSClient(roleClientConfig(moto, launcherCreds));
     const codebuild = new CodeBuildClient(roleClientConfig(moto, launcherCreds));
     // WHEN it creates a record, moves a lane and checks a record in one transaction, reads,
-    // updates, scans, publishes a result and asks CodeBuild about a build of the worker
+    // updates, scans and asks CodeBuild about a build of the worker
     const calls = {
       put: await outcome(() =>
         dynamodb.send(
@@ -618,9 +622,6 @@ describe('the deploy table and the results topic', () => {
           }),
         ),
       ),
-      publish: await outcome(() =>
-        sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{}' })),
-      ),
       builds: await outcome(() => codebuild.send(new BatchGetBuildsCommand({ ids: [`${worker.name}:x`] }))),
     };
     // THEN every call is allowed
@@ -630,19 +631,17 @@ describe('the deploy table and the results topic', () => {
       get: 'ok',
       update: 'ok',
       activeLanes: 'ok',
-      publish: 'ok',
       builds: 'ok',
     });
     dynamodb.destroy();
-    sns.destroy();
     codebuild.destroy();
   });
 
-  it('the launcher may delete nothing, scan nothing, query no history, and publish no trigger', async () => {
+  it('the launcher may delete nothing, scan nothing, query no history, publish no trigger and no result (the notifier does)', async () => {
     // GIVEN clients as the launcher's session
     const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
     const sns = new SNSClient(roleClientConfig(moto, launcherCreds));
-    // WHEN it deletes a record, scans the table, queries the history index, or publishes to the trigger topic
+    // WHEN it deletes a record, scans the table, queries the history index, or publishes to the trigger or results topic
     const denied = [
       // t2, not the t1 other tests read: a widened grant fails this test alone.
       await outcome(() =>
@@ -660,6 +659,7 @@ describe('the deploy table and the results topic', () => {
         ),
       ),
       await outcome(() => sns.send(new PublishCommand({ TopicArn: triggerTopicArn, Message: '{}' }))),
+      await outcome(() => sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{}' }))),
     ];
     // THEN each is denied (SNS's denial is AccessDenied in moto, AuthorizationError in AWS)
     expect(denied).toEqual([
@@ -667,7 +667,12 @@ describe('the deploy table and the results topic', () => {
       'AccessDeniedException',
       'AccessDeniedException',
       'AccessDenied',
+      'AccessDenied',
     ]);
+    // AND IAM's logic agrees, and it reads no stream either
+    const policies = iam.identityPolicies(launcherRole);
+    expect(isAllowed(policies, 'sns:Publish', resultsTopicArn)).toBe(false);
+    expect(isAllowed(policies, 'dynamodb:GetRecords', `${table.arn}/stream/${STREAM_LABEL}`)).toBe(false);
     // AND a transaction is authorised item by item: one Delete among allowed items denies it all
     const transaction = await outcome(() =>
       dynamodb.send(
@@ -682,6 +687,60 @@ describe('the deploy table and the results topic', () => {
     expect(transaction).toBe('AccessDeniedException');
     dynamodb.destroy();
     sns.destroy();
+  });
+
+  it('the notifier publishes results, and may not touch the table, its index or the trigger topic', async () => {
+    // GIVEN clients as the notifier's session
+    const dynamodb = new DynamoDBClient(roleClientConfig(moto, notifierCreds));
+    const sns = new SNSClient(roleClientConfig(moto, notifierCreds));
+    // WHEN it publishes a result, a trigger, and reads, writes or scans the table
+    const calls = {
+      result: await outcome(() =>
+        sns.send(new PublishCommand({ TopicArn: resultsTopicArn, Message: '{"state":"succeeded"}' })),
+      ),
+      trigger: await outcome(() =>
+        sns.send(new PublishCommand({ TopicArn: triggerTopicArn, Message: '{}' })),
+      ),
+      get: await outcome(() =>
+        dynamodb.send(new GetItemCommand({ TableName: table.name, Key: recordKey('t1') })),
+      ),
+      put: await outcome(() =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: table.name,
+            Item: { ...recordKey('t9'), state: { S: 'received' } },
+          }),
+        ),
+      ),
+      scan: await outcome(() => dynamodb.send(new ScanCommand({ TableName: table.name }))),
+    };
+    // THEN only the result is published (SNS's denial is AccessDenied in moto)
+    expect(calls).toEqual({
+      result: 'ok',
+      trigger: 'AccessDenied',
+      get: 'AccessDeniedException',
+      put: 'AccessDeniedException',
+      scan: 'AccessDeniedException',
+    });
+    dynamodb.destroy();
+    sns.destroy();
+  });
+
+  it("the notifier reads the deploy table's stream and no other (iam-eval: the stream's ARN exists only once it is created)", () => {
+    // GIVEN the notifier's policies as deployed
+    const policies = iam.identityPolicies(notifierRole);
+    const stream = `${table.arn}/stream/${STREAM_LABEL}`;
+    const other = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/other/stream/${STREAM_LABEL}`;
+    // WHEN / THEN it may read its stream's shards and records, not another table's
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetShardIterator', 'dynamodb:GetRecords']) {
+      expect(isAllowed(policies, action, stream), action).toBe(true);
+      expect(isAllowed(policies, action, other), action).toBe(false);
+    }
+    // AND nothing of the table itself
+    expect(
+      isAllowed(policies, 'dynamodb:GetItem', table.arn, { 'dynamodb:LeadingKeys': ['deploy#t1'] }),
+    ).toBe(false);
+    expect(isAllowed(policies, 'dynamodb:UpdateItem', table.arn)).toBe(false);
   });
 
   it('in moto, the worker may UpdateItem the table and nothing else of it', async () => {

@@ -289,6 +289,9 @@ function iamPath(c: RuleContext): string {
   return typeof path === 'string' ? path : '/';
 }
 
+/** The label of every resolved DynamoDB stream ARN (see `StreamArn`). */
+export const STREAM_LABEL = '2026-01-01T00:00:00.000';
+
 /** What `Ref` and `Fn::GetAtt` return per resource type, as documented for CloudFormation. */
 const RULES: Record<string, Rule> = {
   'AWS::IAM::Role': {
@@ -338,7 +341,12 @@ const RULES: Record<string, Rule> = {
   'AWS::SSM::Parameter': { ref: (c) => c.name },
   'AWS::DynamoDB::Table': {
     ref: (c) => c.name,
-    attributes: { Arn: (c) => c.arn('dynamodb', `table/${c.name}`) },
+    attributes: {
+      Arn: (c) => c.arn('dynamodb', `table/${c.name}`),
+      // A stream's ARN ends in a label DynamoDB picks when it creates the stream (a timestamp):
+      // the harness, which resolves before anything is created, uses this fixed one.
+      StreamArn: (c) => c.arn('dynamodb', `table/${c.name}/stream/${STREAM_LABEL}`),
+    },
   },
 };
 
