@@ -555,12 +555,12 @@ function updateContext(key: string, attributes: string[], returnValues?: string)
 }
 
 describe('the deploy table and the results topic', () => {
-  it('the launcher reads and writes records and lanes (per item in a transaction) and scans', async () => {
+  it('the launcher reads and writes records and lanes (per item in a transaction) and queries its active lanes', async () => {
     // GIVEN clients as the launcher's session
     const dynamodb = new DynamoDBClient(roleClientConfig(moto, launcherCreds));
     const codebuild = new CodeBuildClient(roleClientConfig(moto, launcherCreds));
     // WHEN it creates a record, moves a lane and checks a record in one transaction, reads,
-    // updates, scans and asks CodeBuild about a build of the worker
+    // updates, queries the active lanes and asks CodeBuild about a build of the worker
     const calls = {
       put: await outcome(() =>
         dynamodb.send(
