@@ -43,8 +43,9 @@ export function projectSecrets(config: Pick<ProjectConfig, 'auth' | 'commitStatu
 /**
  * The forms a secret commonly takes in output, other than itself: base64 (standard and URL-safe,
  * whole, and the part that is the same wherever the secret sits in a longer base64 stream: its
- * three alignments), hex, percent-encoding (as `encodeURIComponent` and RFC 3986 write it, upper
- * and lower case hex), and JSON string escapes (with `\/`, with `\uXXXX` for non-ASCII).
+ * three alignments), hex, percent-encoding (as `encodeURIComponent` and RFC 3986 write it, and as
+ * form-encoded with `+` for a space; upper and lower case hex), and JSON string escapes (with `\/`,
+ * with `\uXXXX` for non-ASCII, lower or upper case hex).
  */
 export function encodedForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
@@ -54,7 +55,10 @@ export function encodedForms(secret: string): string[] {
   }
   const uri = encodeURIComponent(secret);
   const strict = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  for (const form of [uri, strict, uri.replace(/%20/g, '+')]) {
+  // A form body or query string writes a space as `+`: after encodeURIComponent's rules, after
+  // RFC 3986's (Python's quote_plus) and after URLSearchParams' (which also encodes `~`, not `*`).
+  const formEncoded = new URLSearchParams({ s: secret }).toString().slice('s='.length);
+  for (const form of [uri, strict, uri.replace(/%20/g, '+'), strict.replace(/%20/g, '+'), formEncoded]) {
     forms.push(
       form,
       form.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
@@ -66,7 +70,8 @@ export function encodedForms(secret: string): string[] {
     json,
     json.replace(/\//g, '\\/'),
     ascii,
-    ascii.replace(/\\u[0-9a-f]{4}/g, (u) => u.toUpperCase()),
+    // Upper-case hex digits (`\u00E9`, as some serializers write them); the `u` itself stays lower case.
+    ascii.replace(/\\u([0-9a-f]{4})/g, (_, hex: string) => `\\u${hex.toUpperCase()}`),
   );
   return [...new Set(forms)].filter((form) => form !== secret);
 }
