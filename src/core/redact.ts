@@ -335,20 +335,20 @@ class RedactingGroup {
     }
     const intervals = mergeIntervals(found);
     let at = 0;
-    const out = this.members.map((): string[] => []);
+    // Released parts go out in the order they arrived across the streams (one push per segment),
+    // after the held text is updated, so a listener that writes again sees a consistent group.
+    const out: Array<[stream: number, text: string]> = [];
     const kept: Segment[] = [];
     for (const segment of this.held) {
       const length = segment.text.length;
       const released = Math.max(0, Math.min(length, cut - at));
       if (released > 0)
-        out[segment.stream]?.push(this.redactor.apply(segment.text.slice(0, released), intervals, at));
+        out.push([segment.stream, this.redactor.apply(segment.text.slice(0, released), intervals, at)]);
       if (released < length) kept.push({ stream: segment.stream, text: segment.text.slice(released) });
       at += length;
     }
     this.held = kept;
-    out.forEach((parts, stream) => {
-      if (parts.length > 0) this.members[stream]?.push(parts.join(''));
-    });
+    for (const [stream, text] of out) if (text.length > 0) this.members[stream]?.push(text);
   }
 }
 
