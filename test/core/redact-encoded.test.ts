@@ -40,6 +40,23 @@ async function streamThrough(redactor: Redactor, chunks: Array<string | Buffer>)
 }
 
 describe('encodedForms', () => {
+  it('lists exactly hex, HEX, base64 and base64url, whole and at each alignment, for a plain token', () => {
+    // GIVEN a token of URL- and JSON-safe characters (its percent and JSON forms are itself)
+    // WHEN its forms are listed / THEN they are exactly these (computed with Python's base64)
+    expect(new Set(encodedForms('tok3n-value-0123'))).toEqual(
+      new Set([
+        '746f6b336e2d76616c75652d30313233',
+        '746F6B336E2D76616C75652D30313233',
+        'dG9rM24tdmFsdWUtMDEyMw==',
+        'dG9rM24tdmFsdWUtMDEyMw',
+        'dG9rM24tdmFsdWUtMDEyM',
+        'RvazNuLXZhbHVlLTAxMj',
+        '0b2szbi12YWx1ZS0wMTIz',
+      ]),
+    );
+    expect(encodedForms('tok3n-value-0123')).toHaveLength(7);
+  });
+
   it('lists every form written out above, and not the secret itself', () => {
     // GIVEN the secret / WHEN its forms are listed
     const forms = encodedForms(SECRET);
@@ -117,6 +134,20 @@ describe('Redactor: secrets side by side', () => {
     expect(redactor.redact(`<${ONE}-overlapping>`)).toBe('<***>');
     expect(redactor.redact(`<${ONE}>${TWO}`)).toBe('<***>***');
     expect(await streamThrough(redactor, [...`<${ONE}-overlapping>${TWO}`])).toBe('<***>***');
+  });
+
+  it('redacts overlapping secrets whole at every chunk boundary, when the shorter one starts first', async () => {
+    // GIVEN a secret whose end starts a longer one ("first-secret-1111" and "1111-overlapping-…")
+    const longer = '1111-overlapping-longer-piece';
+    const redactor = new Redactor([ONE, longer]);
+    const line = `${'x'.repeat(80)}<${ONE}${longer.slice(4)}>\n`;
+    for (let cut = 1; cut < line.length; cut++) {
+      // WHEN streamed in two chunks, cut at every point
+      // THEN both are redacted, as one, whatever the cut: no tail of the longer one is left
+      expect(await streamThrough(redactor, [line.slice(0, cut), line.slice(cut)])).toBe(
+        `${'x'.repeat(80)}<***>\n`,
+      );
+    }
   });
 
   it('redacts a secret that ends a chunk exactly, when it is the longest form', async () => {

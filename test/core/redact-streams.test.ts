@@ -129,6 +129,25 @@ describe('Redactor.streams against whole-text redaction', () => {
 });
 
 describe('Redactor.streams: exact output across streams', () => {
+  it('redacts overlapping secrets split between the streams at every point', async () => {
+    // GIVEN a line with two overlapping secrets ("first-secret-1111" + "1111-overlapping-…"),
+    // its start written to stdout and the rest to stderr, cut at every point
+    const one = 'first-secret-1111';
+    const longer = '1111-overlapping-longer-piece';
+    const redactor = new Redactor([one, longer]);
+    const line = `${'x'.repeat(40)}<${one}${longer.slice(4)}>${'y'.repeat(40)}\n`;
+    for (let cut = 1; cut < line.length; cut++) {
+      // WHEN
+      const run = start(redactor);
+      await feed(run, [
+        [0, line.slice(0, cut)],
+        [1, line.slice(cut)],
+      ]);
+      // THEN the merged log shows both as one REDACTED, and no part of either
+      expect(runs(run.merged()), `cut ${cut}`).toBe(`${'x'.repeat(40)}<***>${'y'.repeat(40)}\n`);
+    }
+  });
+
   it('shows a secret split between the streams once, where it starts', async () => {
     // GIVEN a secret whose first half goes to stdout and the rest to stderr
     for (const cut of [1, 8, SECRET.length - 1]) {
@@ -202,6 +221,42 @@ describe('Redactor.streams: one stream ends first', () => {
     expect(run.each[1]).toBe('err: a complete line\n');
     run.members[1]?.end();
     await run.ended[1];
+  });
+
+  it('lets out whole lines of a stream whose earlier text waited behind the other', async () => {
+    // GIVEN stderr's short start held, stdout's line behind it, then stderr completing a line and
+    // starting another
+    const run = start(new Redactor([SECRET]));
+    for (const [stream, text] of [
+      [1, 'err: '],
+      [0, 'out\n'],
+      [1, 'line\nmore'],
+    ] as const) {
+      run.members[stream]?.write(text);
+      await tick();
+    }
+    // THEN everything up to stderr's last line break is out already, in order; only "more" waits
+    expect(run.merged()).toBe('err: out\nline\n');
+    for (const member of run.members) member.end();
+    await Promise.all(run.ended);
+    expect(run.each).toEqual(['out\n', 'err: line\nmore']);
+  });
+
+  it('lets out a stream’s safe text at once when the other stream’s line waits behind it', async () => {
+    // GIVEN stderr's short start, stdout's line behind it, and stderr completing its line
+    const run = start(new Redactor([SECRET]));
+    for (const [stream, text] of [
+      [1, 'a'],
+      [0, 'line\n'],
+      [1, 'b\n'],
+    ] as const) {
+      run.members[stream]?.write(text);
+      await tick();
+    }
+    // THEN all of it is out before either ends
+    expect(run.merged()).toBe('aline\nb\n');
+    for (const member of run.members) member.end();
+    await Promise.all(run.ended);
   });
 
   it('passes complete lines of both streams through at once, before either ends', async () => {
