@@ -180,6 +180,61 @@ describe('Redactor.streams: exact output across streams', () => {
 });
 
 describe('Redactor.streams: one stream ends first', () => {
+  it('redacts overlapping secrets in one stream’s own text when the other interrupts the longer one', async () => {
+    // GIVEN overlapping secrets, all on stdout, with stderr writing (and ending) inside the longer one
+    const one = 'first-secret-1111';
+    const longer = '1111-overlapping-longer-piece';
+    const redactor = new Redactor([one, longer]);
+    const head = `${'x'.repeat(40)}<${one}${longer.slice(4)}`;
+    const oneEnd = 41 + one.length;
+    for (let p = oneEnd + 1; p < head.length; p++) {
+      // stdout's held-back tail starts between the interruption and the longer secret's end
+      const tail = 'y'.repeat(Math.floor((p + head.length) / 2) + redactor.longest - 1 - head.length - 1);
+      const line = `${head}>${tail}`;
+      // WHEN stdout writes up to p, stderr writes "#" and ends, stdout writes the rest
+      const run = start(redactor);
+      run.members[0]?.write(line.slice(0, p));
+      await tick();
+      run.members[1]?.end('#');
+      await tick();
+      run.members[0]?.write(line.slice(p));
+      await tick();
+      run.members[0]?.end();
+      await Promise.all(run.ended);
+      // THEN stdout shows neither secret, in part or whole
+      expect(runs(run.each[0] ?? ''), `p ${p}`).toBe(`${'x'.repeat(40)}<***>${tail}`);
+    }
+  });
+
+  it('redacts overlapping secrets that the ended stream’s text runs through', async () => {
+    // GIVEN overlapping secrets ("first-secret-1111" + "1111-overlapping-…"), each split between
+    // the streams: stdout has the start of the first, stderr (then ended) the middle, stdout the rest
+    const one = 'first-secret-1111';
+    const longer = '1111-overlapping-longer-piece';
+    const redactor = new Redactor([one, longer]);
+    const head = `${'x'.repeat(40)}<${one}${longer.slice(4)}`;
+    const oneEnd = 41 + one.length;
+    // stdout's held-back tail then starts inside the longer secret, after the first one's end
+    const tail = 'y'.repeat(redactor.longest - 1 - Math.floor((head.length - oneEnd) / 2));
+    const line = `${head}>${tail}`;
+    for (let p = 42; p < oneEnd; p++) {
+      for (let q = oneEnd + 1; q < head.length; q++) {
+        // WHEN stdout writes up to p, stderr from p to q and ends, stdout the rest
+        const run = start(redactor);
+        run.members[0]?.write(line.slice(0, p));
+        await tick();
+        run.members[1]?.end(line.slice(p, q));
+        await tick();
+        run.members[0]?.write(line.slice(q));
+        await tick();
+        run.members[0]?.end();
+        await Promise.all(run.ended);
+        // THEN neither secret shows, in part or whole
+        expect(runs(run.merged()), `p ${p} q ${q}`).toBe(`${'x'.repeat(40)}<***>${tail}`);
+      }
+    }
+  });
+
   it('keeps holding the other stream’s partial secret', async () => {
     // GIVEN stderr holding the start of a secret
     const run = start(new Redactor([SECRET]));
