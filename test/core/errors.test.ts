@@ -26,39 +26,65 @@ const B = 'b'.repeat(40);
 
 describe('named errors', () => {
   it.each([
-    [new InternalError('bug'), 'InternalError', 'bug'],
-    [new EnvironmentError('PROJECTNAME', 'is required'), 'EnvironmentError', 'PROJECTNAME: is required'],
-    [new InvalidInputError('branch', 'bad branch'), 'InvalidInputError', 'bad branch'],
-    [new RegistryError('throttled'), 'RegistryError', 'throttled'],
-    [new JobStartError('transient', 'throttled'), 'JobStartError', 'throttled'],
+    ['InternalError', () => new InternalError('bug'), 'bug'],
     [
-      new ProjectNotFoundError('demo', '/iwomp-in-aws/demo'),
+      'EnvironmentError',
+      () => new EnvironmentError('PROJECTNAME', 'is required'),
+      'PROJECTNAME: is required',
+    ],
+    ['InvalidInputError', () => new InvalidInputError('branch', 'bad branch'), 'bad branch'],
+    ['RegistryError', () => new RegistryError('throttled'), 'throttled'],
+    ['JobStartError', () => new JobStartError('transient', 'throttled'), 'throttled'],
+    [
       'ProjectNotFoundError',
+      () => new ProjectNotFoundError('demo', '/iwomp-in-aws/demo'),
       "project 'demo' is not registered (no /iwomp-in-aws/demo)",
     ],
-    [new ConfigError('bad document'), 'ConfigError', 'bad document'],
+    ['ConfigError', () => new ConfigError('bad document'), 'bad document'],
     [
-      new BranchNotAllowedError('demo', 'dev', ['main', 'release/*']),
       'BranchNotAllowedError',
+      () => new BranchNotAllowedError('demo', 'dev', ['main', 'release/*']),
       "branch 'dev' may not deploy project 'demo' (allowed: main, release/*)",
     ],
-    [new CloneError('fetch failed'), 'CloneError', 'fetch failed'],
+    ['CloneError', () => new CloneError('fetch failed'), 'fetch failed'],
     [
-      new SupersededError('main', A, B),
       'SupersededError',
+      () => new SupersededError('main', A, B),
       `superseded: branch 'main' is at ${B}, not at the requested commit ${A}; ` +
         'the deploy command did not run (a later trigger deploys the newer commit)',
     ],
-    [new CommandError('exit 3', 3), 'CommandError', 'exit 3'],
-    [new DeployRoleError('denied'), 'DeployRoleError', 'denied'],
-  ])('%s has its own name and the message it was given', (error, name, message) => {
-    // GIVEN a named error / WHEN it is shown / THEN its name and one-line message are as written
+    ['CommandError', () => new CommandError('exit 3', 3), 'exit 3'],
+    ['DeployRoleError', () => new DeployRoleError('denied'), 'denied'],
+  ])('%s has its own name and the message it was given', (name, build, message) => {
+    // GIVEN a named error, built inside the test (so mutation testing credits it)
+    const error = build();
+    // WHEN it is shown / THEN its name and one-line message are as written
     expect(error).toBeInstanceOf(IwompError);
     expect(error.name).toBe(name);
     expect(error.message).toBe(message);
     expect(String(error)).toBe(`${name}: ${message}`);
     // AND it has no cause when none was given (not even an undefined one)
     expect('cause' in error).toBe(false);
+  });
+
+  it.each([
+    ['internal', () => new InternalError('bug')],
+    ['environment', () => new EnvironmentError('X', 'bad')],
+    ['invalid-input', () => new InvalidInputError('branch', 'bad')],
+    ['unavailable', () => new JobStartError('transient', 'throttled')],
+    ['misconfigured', () => new JobStartError('configuration', 'no worker project')],
+    ['not-found', () => new ProjectNotFoundError('demo', '/iwomp-in-aws/demo')],
+    ['invalid-config', () => new ConfigError('bad')],
+    ['policy', () => new BranchNotAllowedError('demo', 'dev', ['main'])],
+    ['clone', () => new CloneError('failed')],
+    ['superseded', () => new SupersededError('main', A, B)],
+    ['command', () => new CommandError('failed', 1)],
+    ['deploy-role', () => new DeployRoleError('denied')],
+  ] as const)('%s: error %#', (category, build) => {
+    // GIVEN a named error built inside the test / WHEN its category is read / THEN it is its class's
+    const error = build();
+    expect(error.category).toBe(category);
+    expect(categoryOf(error)).toBe(category);
   });
 
   it('keeps the cause it was given', () => {

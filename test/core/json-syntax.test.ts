@@ -20,6 +20,11 @@ describe('describeJsonSyntaxError', () => {
     // V8 gives an offset ("at position N", and on Node 22 "(line L column C)" after it): that offset is used
     ['{"a":1}x', 'line 1, column 8: Unexpected non-whitespace character after JSON'],
     ['{"a": "x\\q"}', 'line 1, column 10: Bad escaped character'],
+    ['{"a": 1, "b": 2}x', 'line 1, column 17: Unexpected non-whitespace character after JSON'],
+    [
+      '{\n  "aaaa": 1,\n  "bbbb": 2\n}\n\nx',
+      'line 6, column 1: Unexpected non-whitespace character after JSON',
+    ],
     ['{"a": 1, // c\n"b": 2}', 'line 1, column 10: Expected double-quoted property name'],
     // an unexpected token: no offset from V8, so jsonc-parser's (strict: no trailing comma, no comment)
     ['[1,]', 'line 1, column 4: Unexpected character "]"'],

@@ -128,3 +128,13 @@ describe('formatTriggerMessage', () => {
     expect(JSON.parse(text)).toStrictEqual(message);
   });
 });
+
+describe('parseTriggerMessage: duplicate keys', () => {
+  it('refuses a key given twice, naming it, so two readers cannot see two messages', () => {
+    // GIVEN a message whose branch is given twice (one JSON reader keeps the first, another the last)
+    // WHEN parsed / THEN it is refused by name
+    const error = refusal(() => parseTriggerMessage('{"project":"demo","branch":"main","branch":"evil"}'));
+    expect(error.field).toBe('message');
+    expect(error.message).toBe('message has the key "branch" more than once');
+  });
+});
