@@ -31,6 +31,7 @@ import {
   recordToItem,
   recordUpdate,
 } from './deploy-table.js';
+import { sdkErrorText, sdkFailure } from './sdk-error.js';
 
 /** Days a record is kept before DynamoDB's TTL removes it (`IWOMP_RETENTION_DAYS`). */
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -240,22 +241,14 @@ function lostRace(error: unknown): boolean {
   );
 }
 
+// A missing table or a malformed request: a person must fix the deployment, as for access denied.
+const TABLE_NEEDS_A_FIX: ReadonlySet<string> = new Set(['ResourceNotFoundException', 'ValidationException']);
+
 function storeError(what: string, error: unknown): IwompError {
   // Already one line with its category (no credentials in the environment, say): kept as it is.
   if (error instanceof IwompError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: string;
-    message?: string;
-    $fault?: 'client' | 'server';
-  };
-  const detail = `${e.name ?? 'Error'}: ${(e.message ?? String(error)).split('\n')[0]}`;
-  // Access denied, a missing table: a person must fix the deployment; the rest may pass by waiting.
-  const misconfigured =
-    e.name === 'AccessDeniedException' ||
-    e.name === 'ResourceNotFoundException' ||
-    e.name === 'ValidationException';
-  return new DeployStoreError(`cannot ${what} in the deploy table (${detail})`, {
+  return new DeployStoreError(`cannot ${what} in the deploy table (${sdkErrorText(error)})`, {
     cause: error,
-    category: misconfigured ? 'misconfigured' : 'unavailable',
+    category: sdkFailure(error, TABLE_NEEDS_A_FIX),
   });
 }

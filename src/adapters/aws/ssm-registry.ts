@@ -6,9 +6,10 @@ import {
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { EnvironmentError, RegistryError, type ServiceFailure } from '../../core/errors.js';
+import { RegistryError } from '../../core/errors.js';
 import { DEFAULTS_KEY } from '../../core/names.js';
 import type { PutOptions, Registry, RegistryKey } from '../../ports/registry.js';
+import { sdkErrorText, sdkFailure } from './sdk-error.js';
 import { ssmParameterName } from './ssm-parameter-name.js';
 
 export interface SsmRegistryProps {
@@ -45,7 +46,7 @@ export class SsmRegistry implements Registry {
       return out.Parameter?.Value;
     } catch (error) {
       if (error instanceof ParameterNotFound) return undefined;
-      throw registryError(`cannot read ${this.describe(key)} from SSM: ${errorText(error)}`, error);
+      throw registryError(`cannot read ${this.describe(key)} from SSM: ${sdkErrorText(error)}`, error);
     }
   }
 
@@ -62,7 +63,7 @@ export class SsmRegistry implements Registry {
         }),
       );
     } catch (error) {
-      throw registryError(`cannot write ${this.describe(key)} to SSM: ${errorText(error)}`, error);
+      throw registryError(`cannot write ${this.describe(key)} to SSM: ${sdkErrorText(error)}`, error);
     }
   }
 
@@ -81,7 +82,7 @@ export class SsmRegistry implements Registry {
         token = out.NextToken;
       } while (token);
     } catch (error) {
-      throw registryError(`cannot list ${this.root} in SSM: ${errorText(error)}`, error);
+      throw registryError(`cannot list ${this.root} in SSM: ${sdkErrorText(error)}`, error);
     }
     return names.sort();
   }
@@ -92,40 +93,20 @@ export class SsmRegistry implements Registry {
       return true;
     } catch (error) {
       if (error instanceof ParameterNotFound) return false;
-      throw registryError(`cannot delete ${this.describe(key)} in SSM: ${errorText(error)}`, error);
+      throw registryError(`cannot delete ${this.describe(key)} in SSM: ${sdkErrorText(error)}`, error);
     }
   }
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0]}`;
-  return String(error);
-}
-
 function registryError(message: string, error: unknown): RegistryError {
-  return new RegistryError(message, { cause: error, category: failureOf(error) });
+  return new RegistryError(message, { cause: error, category: sdkFailure(error, KMS_NEEDS_A_FIX) });
 }
 
-// SSM answers that a retry cannot cure: the caller may not read the parameter or decrypt it with
-// its KMS key, or has no valid credentials at all. Everything else (throttling, 5xx, network) may pass.
-const NEEDS_A_FIX = new Set([
-  'AccessDenied',
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
+// SSM's own answers that a retry cannot cure: the parameter's KMS key cannot be used.
+const KMS_NEEDS_A_FIX: ReadonlySet<string> = new Set([
   'InvalidKeyId',
   'KMSAccessDeniedException',
   'KMSDisabledException',
   'KMSInvalidStateException',
   'KMSNotFoundException',
 ]);
-
-/** Whether a failed SSM call can pass by waiting, decided here, where the SDK's error is known. */
-function failureOf(error: unknown): ServiceFailure {
-  // The Lambda's credential provider (env-credentials.ts) throws this when it has no credentials.
-  if (error instanceof EnvironmentError) return 'misconfigured';
-  const name = error instanceof Error ? error.name : undefined;
-  return name !== undefined && NEEDS_A_FIX.has(name) ? 'misconfigured' : 'unavailable';
-}
