@@ -146,6 +146,15 @@ const RECORD_KEY_PREFIX = recordKey('')[PK]?.S ?? '';
 
 const MAX_DISPLAY_NAME = 100;
 
+/** What the pipeline's two small functions, the launcher and the notifier, share. */
+const LAMBDA_SETTINGS = {
+  handler: 'index.handler',
+  runtime: lambda.Runtime.NODEJS_24_X,
+  architecture: lambda.Architecture.ARM_64,
+  memorySize: 256,
+  timeout: Duration.seconds(30),
+} as const;
+
 /**
  * The whole pipeline: an SNS topic CI publishes `{"project","branch","commit"?}` to, the launcher
  * Lambda that checks each trigger against the registry and starts the CodeBuild worker, and the
@@ -627,11 +636,7 @@ export class IwompPipeline extends Construct {
     const launcher = new lambda.Function(this, 'Launcher', {
       description: 'iwomp-in-aws launcher: validates triggers and starts the worker',
       code: lambdaCode('launcher'),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
+      ...LAMBDA_SETTINGS,
       // As for the worker: the Lambda destination's own grant is wider than sqs:SendMessage.
       role: role.withoutPolicyUpdates(),
       logGroup: this.launcherLogGroup,
@@ -715,11 +720,7 @@ export class IwompPipeline extends Construct {
     const notifier = new lambda.Function(this, 'Notifier', {
       description: 'iwomp-in-aws notifier: publishes each deploy result on the results topic',
       code: lambdaCode('notifier'),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(30),
+      ...LAMBDA_SETTINGS,
       // As for the launcher: the mapping's own grants (stream read, the queue) are written above.
       role: role.withoutPolicyUpdates(),
       logGroup: this.notifierLogGroup,
