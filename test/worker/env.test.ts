@@ -118,7 +118,13 @@ describe('parseDeployTableEnv', () => {
     expect(() => parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'a b', IWOMP_TRIGGER_ID: 'x' })).toThrow(
       'IWOMP_DEPLOY_TABLE: expected a DynamoDB table name (3-255 of [A-Za-z0-9_.-]), got "a b"',
     );
-    for (const id of ['a/b', 'x'.repeat(129), 'deploy#1']) {
+    // A bad character at either end, beside a valid run: both anchors of each rule count.
+    for (const table of ['bad table', 'table bad']) {
+      expect(() => parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: table, IWOMP_TRIGGER_ID: 'x' })).toThrow(
+        /^IWOMP_DEPLOY_TABLE: /,
+      );
+    }
+    for (const id of ['a/b', 'x'.repeat(129), 'deploy#1', '/ok-id', 'ok-id/']) {
       expect(() =>
         parseDeployTableEnv({ IWOMP_DEPLOY_TABLE: 'iwomp-deploys', IWOMP_TRIGGER_ID: id }),
       ).toThrow(/^IWOMP_TRIGGER_ID: expected a trigger id \(1-128 of \[A-Za-z0-9._:-\]\), got /);
