@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DeployNotFoundError, DeployServiceError } from '../../src/adapters/aws/deploy-errors.js';
-import { DeployStoreError } from '../../src/adapters/aws/dynamo-deploy-store.js';
 import { AwsServiceError, NotFoundError, TriggerRejectedError, UsageError } from '../../src/cli/errors.js';
 import { CliExitCode, cliExitCodeFor } from '../../src/cli/exit-codes.js';
 import {
@@ -99,20 +98,6 @@ const rows: Row[] = [
     ExitCode.registryOrConfig,
     CliExitCode.service,
     transient,
-  ],
-  [
-    new DeployStoreError('table throttled'),
-    'unavailable',
-    ExitCode.registryOrConfig,
-    CliExitCode.service,
-    transient,
-  ],
-  [
-    new DeployStoreError('no table', { category: 'misconfigured' }),
-    'misconfigured',
-    ExitCode.registryOrConfig,
-    CliExitCode.service,
-    configuration,
   ],
   [
     new DeployNotFoundError("no deploy 'x' in table t"),

@@ -16,7 +16,11 @@ export class DeployNotFoundError extends IwompError {
   }
 }
 
-/** An AWS call about deploys (DynamoDB, CloudWatch Logs, CodeBuild StopBuild) failed. */
+/**
+ * An AWS call about deploys failed: the deploy table (the launcher's records and lanes, the CLI's
+ * reads; a lane that kept changing under the launcher too), CloudWatch Logs, CodeBuild StopBuild.
+ * Always a failure, never a rejection: in the launcher the trigger is retried and kept.
+ */
 export class DeployServiceError extends IwompError {
   readonly category: ServiceFailure;
 

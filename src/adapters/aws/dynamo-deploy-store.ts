@@ -11,9 +11,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DeployRecord } from '../../core/deploy-record.js';
-import { IwompError, type IwompErrorOptions, type ServiceFailure } from '../../core/errors.js';
+import { IwompError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-record.js';
 import type { DeployStore, LaneChange, RecordMove, StoredLaneState } from '../../ports/deploy-store.js';
+import { DeployServiceError } from './deploy-errors.js';
 import {
   ACTIVE,
   ACTIVE_LANE,
@@ -52,20 +53,6 @@ export interface DynamoDeployStoreProps {
   readonly maxAttempts?: number;
 }
 
-/**
- * The deploy table could not be read or written, or a lane kept changing under the launcher.
- * Always a failure, never a rejection: the trigger is retried (Lambda) and kept.
- */
-export class DeployStoreError extends IwompError {
-  readonly category: ServiceFailure;
-
-  constructor(message: string, options: IwompErrorOptions & { category?: ServiceFailure } = {}) {
-    super(message, options);
-    this.name = 'DeployStoreError';
-    this.category = options.category ?? 'unavailable';
-  }
-}
-
 /** Deploy records and project lanes in the deploy table (docs/lifecycle.md, "The table"). */
 export class DynamoDeployStore implements DeployStore {
   private readonly dynamodb: DynamoDBClient;
@@ -96,7 +83,7 @@ export class DynamoDeployStore implements DeployStore {
     }
     const existing = await this.get(record.id);
     // Deleted between the two calls only by the TTL, days later: not a case worth a loop.
-    if (existing === undefined) throw new DeployStoreError(`record ${record.id} exists but cannot be read`);
+    if (existing === undefined) throw new DeployServiceError(`record ${record.id} exists but cannot be read`);
     return { created: false, record: existing };
   }
 
@@ -140,7 +127,7 @@ export class DynamoDeployStore implements DeployStore {
       } catch (error) {
         if (!lostRace(error)) throw storeError(`change the lane of ${project}`, error);
         if (attempt >= this.maxAttempts) {
-          throw new DeployStoreError(
+          throw new DeployServiceError(
             `the lane of ${project} kept changing under the launcher (${attempt} attempts), retry later`,
             { cause: error },
           );
@@ -247,7 +234,7 @@ const TABLE_NEEDS_A_FIX: ReadonlySet<string> = new Set(['ResourceNotFoundExcepti
 function storeError(what: string, error: unknown): IwompError {
   // Already one line with its category (no credentials in the environment, say): kept as it is.
   if (error instanceof IwompError) return error;
-  return new DeployStoreError(`cannot ${what} in the deploy table (${sdkErrorText(error)})`, {
+  return new DeployServiceError(`cannot ${what} in the deploy table (${sdkErrorText(error)})`, {
     cause: error,
     category: sdkFailure(error, TABLE_NEEDS_A_FIX),
   });
